@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Builds the upstream binaries this project runs (Kubernetes, etcd, kine, konnectivity, CoreDNS, helm)
+# from the Go module proxy, at the versions pinned in hack/versions.json, into a cache outside the repo.
+#
+#   hack/build-upstream.sh [component[@version] ...]
+#
+# Components: kubernetes (all binaries), kubernetes-control-plane (apiserver, controller-manager, scheduler,
+# kube-proxy: what a tenant version needs), etcd, kine, konnectivity, coredns, helm. No argument builds all.
+# A version after '@' overrides the pin, e.g. `kubernetes-control-plane@v1.33.6` for a second minor.
+#
+# Output: $KAMAJI_CACHE_DIR/bin/<component>-<version>/ (default cache dir /var/cache/kamaji-ts).
+# Each finished directory holds a `.recipe` stamp; a directory whose stamp differs from the current recipe
+# is stale and rebuilt. A second run with everything built takes seconds.
+set -euo pipefail
+
+repo_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+versions_file="$repo_dir/hack/versions.json"
+cache_dir=${KAMAJI_CACHE_DIR:-/var/cache/kamaji-ts}
+min_free_gb=${KAMAJI_MIN_FREE_GB:-12}
+
+log() { printf '[build-upstream %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf '[build-upstream] error: %s\n' "$*" >&2; exit 1; }
+
+pinned() { node -e 'const v=require(process.argv[1])[process.argv[2]]; if(!v) process.exit(1); console.log(v)' "$versions_file" "$1" \
+  || die "no version for '$1' in $versions_file"; }
+
+# --- preflight: Go, proxy, disk -------------------------------------------------------------------------
+command -v go >/dev/null || die "Go is not installed. Install Go >= 1.24 (https://go.dev/doc/install) and rerun."
+go_minor=$(go env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')
+[[ "$go_minor" =~ ^[0-9]+$ && "$go_minor" -ge 24 ]] || die "Go $(go env GOVERSION) is too old: need go1.24 or newer."
+command -v node >/dev/null || die "node is required to read $versions_file."
+
+# Only the proxy: never fall back to 'direct' (that would fetch from VCS hosts).
+proxy=$(go env GOPROXY | tr ',|' '\n\n' | grep -v -x -e direct -e off | head -n1)
+[[ -n "$proxy" ]] || die "GOPROXY ($(go env GOPROXY)) names no module proxy; set GOPROXY=https://proxy.golang.org."
+
+mkdir -p "$cache_dir" || die "cannot create cache dir $cache_dir (set KAMAJI_CACHE_DIR to a writable path)."
+export GOMODCACHE="$cache_dir/go/mod" GOCACHE="$cache_dir/go/build" GOPROXY="$proxy" GOTOOLCHAIN=local \
+       GOFLAGS="-mod=mod -buildvcs=false -trimpath" GOWORK=off
+
+proxy_get() { curl -fsS --retry 2 -m 60 "$proxy/$1"; }
+
+free_gb() { df -P -BG "$cache_dir" | awk 'NR==2 { sub("G","",$4); print $4 }'; }
+
+# --- recipes --------------------------------------------------------------------------------------------
+# Each recipe: writes a consumer module in $src, builds into $out. A consumer module is needed because most
+# of these modules carry replace directives that `go install pkg@version` refuses (see docs/local-cluster.md).
+
+# k8s.io/kubernetes maps its staging modules to ./staging/...; replace each with the published v0.N.M tag.
+kubernetes_consumer() { # version src
+  local version=$1 src=$2 mod staging
+  mod=$(proxy_get "k8s.io/kubernetes/@v/$version.mod") || die "the proxy has no k8s.io/kubernetes $version"
+  staging=$(sed -nE 's#^[[:space:]]*(k8s\.io/[a-z0-9-]+) => \./staging/.*#\1#p' <<<"$mod")
+  [[ -n "$staging" ]] || die "no staging replaces found in k8s.io/kubernetes $version go.mod"
+  {
+    echo "module kamaji.local/build/kubernetes"
+    grep -E '^go [0-9]' <<<"$mod"
+    grep -E '^godebug ' <<<"$mod" || true
+    echo "require k8s.io/kubernetes $version"
+    echo "replace k8s.io/kubernetes => k8s.io/kubernetes $version"
+    for m in $staging; do echo "replace $m => $m v0.${version#v1.}"; done
+  } >"$src/go.mod"
+}
+
+kubernetes_ldflags() { # version
+  local version=$1 info commit date minor
+  info=$(proxy_get "k8s.io/kubernetes/@v/$version.info")
+  commit=$(node -e 'const i=JSON.parse(process.argv[1]); console.log((i.Origin&&i.Origin.Hash)||"")' "$info")
+  date=$(node -e 'console.log(JSON.parse(process.argv[1]).Time.replace(/\.\d+Z$/,"Z"))' "$info")
+  minor=$(cut -d. -f2 <<<"$version")
+  local flags="-s -w"
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    flags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+    flags+=" -X $pkg.gitCommit=$commit -X $pkg.gitTreeState=clean -X $pkg.buildDate=$date"
+  done
+  echo "$flags"
+}
+
+build_kubernetes() { # version src out binaries...
+  local version=$1 src=$2 out=$3; shift 3
+  kubernetes_consumer "$version" "$src"
+  local ldflags static=() cgo=()
+  ldflags=$(kubernetes_ldflags "$version")
+  for b in "$@"; do
+    if [[ $b == kubelet ]]; then cgo+=("k8s.io/kubernetes/cmd/$b"); else static+=("k8s.io/kubernetes/cmd/$b"); fi
+  done
+  # Upstream builds everything but the kubelet statically (hack/lib/golang.sh KUBE_STATIC_BINARIES).
+  (cd "$src" && CGO_ENABLED=0 go build -ldflags "$ldflags" -o "$out/" "${static[@]}")
+  if ((${#cgo[@]})); then (cd "$src" && CGO_ENABLED=1 go build -ldflags "$ldflags" -o "$out/" "${cgo[@]}"); fi
+}
+
+simple_consumer() { # src module version go-line [extra go.mod lines...]
+  local src=$1 module=$2 version=$3 goline; shift 3
+  goline=$(proxy_get "$module/@v/$version.mod" | grep -E '^go [0-9]') || die "the proxy has no $module $version"
+  { echo "module kamaji.local/build/consumer"; echo "$goline"; echo "require $module $version"; printf '%s\n' "$@"; } >"$src/go.mod"
+}
+
+build_component() { # name version src out
+  local name=$1 version=$2 src=$3 out=$4
+  case $name in
+    kubernetes)
+      build_kubernetes "$version" "$src" "$out" kube-apiserver kube-controller-manager kube-scheduler kube-proxy kubeadm kubectl kubelet ;;
+    kubernetes-control-plane)
+      build_kubernetes "$version" "$src" "$out" kube-apiserver kube-controller-manager kube-scheduler kube-proxy ;;
+    etcd)
+      # etcd's own go.mod replaces its sibling modules with ../ paths; as a dependency those are ignored.
+      simple_consumer "$src" go.etcd.io/etcd/server/v3 "$version" "require go.etcd.io/etcd/etcdctl/v3 $version"
+      local flags="-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=$version"
+      (cd "$src" && CGO_ENABLED=0 go build -ldflags "$flags" -o "$out/etcd" go.etcd.io/etcd/server/v3 \
+        && CGO_ENABLED=0 go build -ldflags "$flags" -o "$out/etcdctl" go.etcd.io/etcd/etcdctl/v3) ;;
+    kine)
+      # cgo for SQLite; the nats tag enables the NATS JetStream backend.
+      simple_consumer "$src" github.com/k3s-io/kine "$version"
+      (cd "$src" && CGO_ENABLED=1 CGO_CFLAGS="-DSQLITE_ENABLE_DBSTAT_VTAB=1 -DSQLITE_USE_ALLOCA=1" go build -tags nats \
+        -ldflags "-s -w -X github.com/k3s-io/kine/pkg/version.Version=$version -X github.com/k3s-io/kine/pkg/version.GitCommit=$version" \
+        -o "$out/kine" github.com/k3s-io/kine) ;;
+    konnectivity)
+      simple_consumer "$src" sigs.k8s.io/apiserver-network-proxy "$version" \
+        "replace sigs.k8s.io/apiserver-network-proxy/konnectivity-client => sigs.k8s.io/apiserver-network-proxy/konnectivity-client $version"
+      (cd "$src" && CGO_ENABLED=0 go build -ldflags "-s -w" -o "$out/proxy-server" sigs.k8s.io/apiserver-network-proxy/cmd/server \
+        && CGO_ENABLED=0 go build -ldflags "-s -w" -o "$out/proxy-agent" sigs.k8s.io/apiserver-network-proxy/cmd/agent) ;;
+    coredns)
+      simple_consumer "$src" github.com/coredns/coredns "$version"
+      (cd "$src" && CGO_ENABLED=0 go build -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$version" \
+        -o "$out/coredns" github.com/coredns/coredns) ;;
+    helm)
+      simple_consumer "$src" helm.sh/helm/v3 "$version"
+      (cd "$src" && CGO_ENABLED=0 go build -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$version" \
+        -o "$out/helm" helm.sh/helm/v3/cmd/helm) ;;
+    *) die "unknown component '$name' (kubernetes, kubernetes-control-plane, etcd, kine, konnectivity, coredns, helm)" ;;
+  esac
+}
+
+# Bump when a recipe above changes so that cached outputs built by the old recipe are rebuilt.
+recipe_revision=1
+
+ensure() { # name version
+  local name=$1 version=$2 out="$cache_dir/bin/$1-$2" src="$cache_dir/src/$1-$2"
+  local recipe="$name $version rev$recipe_revision $(go env GOVERSION)"
+  if [[ -f "$out/.recipe" && "$(cat "$out/.recipe")" == "$recipe" ]]; then
+    log "$name $version: cached in $out"
+    return
+  fi
+  [[ -d "$out" ]] && log "$name $version: cache is stale or incomplete, rebuilding"
+  local free; free=$(free_gb)
+  ((free >= min_free_gb)) || die "only ${free} GiB free under $cache_dir; the builds need about ${min_free_gb} GiB. Free some space or set KAMAJI_CACHE_DIR."
+  rm -rf "$out" "$out.tmp" "$src"; mkdir -p "$out.tmp" "$src"
+  log "$name $version: building (log: $cache_dir/logs/$name-$version.log)"
+  mkdir -p "$cache_dir/logs"
+  local start=$SECONDS
+  if ! build_component "$name" "$version" "$src" "$out.tmp" >"$cache_dir/logs/$name-$version.log" 2>&1; then
+    tail -n 30 "$cache_dir/logs/$name-$version.log" >&2
+    rm -rf "$out.tmp"
+    die "$name $version failed to build; full log in $cache_dir/logs/$name-$version.log. If the proxy was unreachable, check network access to $proxy and rerun."
+  fi
+  echo "$recipe" >"$out.tmp/.recipe"
+  mv "$out.tmp" "$out"
+  log "$name $version: built in $((SECONDS - start)) s ($(du -sh "$out" | cut -f1))"
+}
+
+# --- main -----------------------------------------------------------------------------------------------
+targets=("$@")
+((${#targets[@]})) || targets=(kubernetes etcd kine konnectivity coredns helm)
+
+proxy_get "k8s.io/kubernetes/@v/$(pinned kubernetes).info" >/dev/null \
+  || die "cannot reach the Go module proxy at $proxy. Check network access to it (or set GOPROXY) and rerun."
+
+for t in "${targets[@]}"; do
+  name=${t%%@*}; version=${t#*@}
+  [[ $t == *@* ]] || version=$(pinned "${name%-control-plane}")
+  ensure "$name" "$version"
+done
+log "all done; binaries under $cache_dir/bin"

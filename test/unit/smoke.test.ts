@@ -1,0 +1,5 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+test("placeholder", () => {
+  assert.equal(1, 1);
+});
