@@ -75,6 +75,14 @@ const specialTypes: Record<string, JsonSchema> = {
   "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime": { type: "string", format: "date-time" },
 };
 
+// The OpenAPI generator writes Go zero values ({}, "", 0, false) as defaults of non-pointer fields; they are not
+// API defaults (a CRD rejects some of them, e.g. `{}` for an item with required fields), so only real ones stay.
+function isZeroValue(value: unknown): boolean {
+  if (Array.isArray(value)) return value.length === 0;
+  if (typeof value === "object" && value !== null) return Object.keys(value).length === 0;
+  return value === "" || value === 0 || value === false;
+}
+
 function refName(ref: string): string {
   return ref.replace("#/components/schemas/", "");
 }
@@ -102,7 +110,7 @@ function structural(schema: JsonSchema, all: Record<string, JsonSchema>, stack: 
   for (const [key, value] of Object.entries(merged)) {
     if (key === "anyOf" || key === "x-kubernetes-int-or-string") {
       out[key] = value;
-    } else if (!keptKeywords.has(key)) {
+    } else if (!keptKeywords.has(key) || (key === "default" && isZeroValue(value))) {
       continue;
     } else if (key === "properties" && isObject(value)) {
       out.properties = Object.fromEntries(

@@ -31,7 +31,7 @@ export function openApiSchema(def: KindDefinition): JsonSchema {
         type: "string",
       },
       kind: { description: "REST resource this object represents, in CamelCase.", type: "string" },
-      metadata: { type: "object" },
+      metadata: { description: "Standard object metadata.", type: "object" },
       spec: plain(def.spec),
       status: plain(def.status),
     },

@@ -121,10 +121,34 @@ function hasOpenFields(schema: JsonSchema): boolean {
   );
 }
 
+/** listType set: items are unique; listType map: the map keys of the items are unique. */
+function reportDuplicates(schema: JsonSchema, list: unknown[], path: string, errors: FieldError[]): void {
+  const listType = schema["x-kubernetes-list-type"];
+  if (listType !== "set" && listType !== "map") return;
+  const mapKeys = (schema["x-kubernetes-list-map-keys"] as string[] | undefined) ?? [];
+  const seen = new Set<string>();
+  list.forEach((item, index) => {
+    const identity =
+      listType === "set"
+        ? JSON.stringify(item)
+        : JSON.stringify(Object.fromEntries(mapKeys.map((k) => [k, isPlainObject(item) ? item[k] : undefined])));
+    if (seen.has(identity)) errors.push({ field: childPath(path, index), message: `Duplicate value: ${identity}` });
+    seen.add(identity);
+  });
+}
+
 /** Reports fields the schema does not know (the API server's strict field validation) and failing CEL rules. */
-function walk(schema: JsonSchema, value: unknown, old: unknown, path: string, errors: FieldError[]): void {
+function walk(
+  schema: JsonSchema,
+  value: unknown,
+  old: unknown,
+  path: string,
+  errors: FieldError[],
+  withRules: boolean,
+): void {
   if (value === undefined) return;
-  for (const { rule, message } of (schema["x-kubernetes-validations"] as CelRule[] | undefined) ?? []) {
+  const rules = withRules ? ((schema["x-kubernetes-validations"] as CelRule[] | undefined) ?? []) : [];
+  for (const { rule, message } of rules) {
     if (isTransitionRule(rule) && old === undefined) continue;
     try {
       if (!evaluateRule(rule, value, old)) errors.push({ field: path, message: `Invalid value: ${message}` });
@@ -132,10 +156,11 @@ function walk(schema: JsonSchema, value: unknown, old: unknown, path: string, er
       errors.push({ field: path, message: `rule ${JSON.stringify(rule)} failed: ${(error as Error).message}` });
     }
   }
+  if (Array.isArray(value)) reportDuplicates(schema, value, path, errors);
   if (Array.isArray(value) && isPlainObject(schema.items)) {
     const items = schema.items;
     value.forEach((item, index) => {
-      walk(items, item, undefined, childPath(path, index), errors);
+      walk(items, item, undefined, childPath(path, index), errors, withRules);
     });
     return;
   }
@@ -146,7 +171,7 @@ function walk(schema: JsonSchema, value: unknown, old: unknown, path: string, er
     const propertySchema =
       properties[key] ?? (isPlainObject(schema.additionalProperties) ? schema.additionalProperties : undefined);
     if (propertySchema) {
-      walk(propertySchema, item, oldObject[key], childPath(path, key), errors);
+      walk(propertySchema, item, oldObject[key], childPath(path, key), errors, withRules);
     } else if (!hasOpenFields(schema)) {
       errors.push({ field: childPath(path, key), message: "Unknown field" });
     }
@@ -169,9 +194,17 @@ export function validateResource(
   const defaulted = structuredClone(object);
   delete defaulted.status;
   applyDefaults(schema, defaulted);
+  // A stored object was defaulted when it was written, so transition rules compare like with like.
+  const storedOld = old === undefined ? undefined : structuredClone(old);
+  applyDefaults(schema, storedOld);
   const errors: FieldError[] = [];
-  if (!check(defaulted)) errors.push(...(check.errors ?? []).map(describeAjvError));
-  walk(schema, defaulted, old, "", errors);
+  if (!check(defaulted)) {
+    // The branches of an int-or-string anyOf each fail; the anyOf error alone says what is wrong.
+    const reported = (check.errors ?? []).filter((e) => !e.schemaPath.includes("/anyOf/"));
+    errors.push(...reported.map(describeAjvError));
+  }
+  // CEL rules assume a schema-valid object (a missing required field makes them fail to evaluate).
+  walk(schema, defaulted, storedOld, "", errors, errors.length === 0);
   return { object: defaulted, errors };
 }
 

@@ -790,48 +790,56 @@ export const TenantControlPlaneStatus = Type.Object(
       ),
     ),
     kubeadmconfig: Opt(
-      Type.Object({
-        configmapName: Opt(Type.String()),
-        lastUpdate: Opt(Time()),
-        checksum: Opt(Type.String({ description: "Checksum of the kubeadm configuration." })),
-      }),
+      Type.Object(
+        {
+          configmapName: Opt(Type.String()),
+          lastUpdate: Opt(Time()),
+          checksum: Opt(Type.String({ description: "Checksum of the kubeadm configuration." })),
+        },
+        { description: "The ConfigMap holding the kubeadm configuration." },
+      ),
     ),
     kubeadmPhase: Opt(
-      Type.Object({
-        bootstrapToken: Type.Object({ checksum: Opt(Type.String()), lastUpdate: Opt(Time()) }),
-      }),
+      Type.Object(
+        { bootstrapToken: Type.Object({ checksum: Opt(Type.String()), lastUpdate: Opt(Time()) }) },
+        { description: "The kubeadm phases applied to the tenant cluster." },
+      ),
     ),
     controlPlaneEndpoint: Opt(Type.String({ description: "host:port of the tenant API server." })),
     addons: Opt(
-      Type.Object({
-        coreDNS: Opt(Type.Object({ enabled: Type.Boolean(), lastUpdate: Opt(Time()) })),
-        kubeProxy: Opt(Type.Object({ enabled: Type.Boolean(), lastUpdate: Opt(Time()) })),
-        konnectivity: Opt(
-          Type.Object({
-            enabled: Type.Boolean(),
-            configMap: Opt(Type.Object({ name: Opt(Type.String()), checksum: Opt(Type.String()) })),
-            certificate: Opt(SecretStatus("Konnectivity server certificate.")),
-            kubeconfig: Opt(SecretStatus("Konnectivity server kubeconfig.")),
-            sa: Opt(ObjectRefStatus("Agent service account.")),
-            clusterrolebinding: Opt(ObjectRefStatus("Agent cluster role binding.")),
-            agent: Opt(
-              Type.Object({
-                name: Opt(Type.String()),
-                namespace: Opt(Type.String()),
-                lastUpdate: Opt(Time()),
-                mode: Opt(StringEnum(["DaemonSet", "Deployment"])),
-              }),
-            ),
-            service: Opt(ServiceStatusWithRef),
-            gateway: Opt(GatewayStatus),
-          }),
-        ),
-      }),
+      Type.Object(
+        {
+          coreDNS: Opt(Type.Object({ enabled: Type.Boolean(), lastUpdate: Opt(Time()) })),
+          kubeProxy: Opt(Type.Object({ enabled: Type.Boolean(), lastUpdate: Opt(Time()) })),
+          konnectivity: Opt(
+            Type.Object({
+              enabled: Type.Boolean(),
+              configMap: Opt(Type.Object({ name: Opt(Type.String()), checksum: Opt(Type.String()) })),
+              certificate: Opt(SecretStatus("Konnectivity server certificate.")),
+              kubeconfig: Opt(SecretStatus("Konnectivity server kubeconfig.")),
+              sa: Opt(ObjectRefStatus("Agent service account.")),
+              clusterrolebinding: Opt(ObjectRefStatus("Agent cluster role binding.")),
+              agent: Opt(
+                Type.Object({
+                  name: Opt(Type.String()),
+                  namespace: Opt(Type.String()),
+                  lastUpdate: Opt(Time()),
+                  mode: Opt(StringEnum(["DaemonSet", "Deployment"])),
+                }),
+              ),
+              service: Opt(ServiceStatusWithRef),
+              gateway: Opt(GatewayStatus),
+            }),
+          ),
+        },
+        { description: "The addons installed in the tenant cluster." },
+      ),
     ),
     bootstrap: Opt(
-      Type.Object({
-        rbac: Opt(Type.Object({ clusterRoleBinding: Opt(ObjectRefStatus("Bootstrap cluster role binding.")) })),
-      }),
+      Type.Object(
+        { rbac: Opt(Type.Object({ clusterRoleBinding: Opt(ObjectRefStatus("Bootstrap cluster role binding.")) })) },
+        { description: "The bootstrap configuration of the tenant cluster." },
+      ),
     ),
   },
   { description: "Observed state of a tenant control plane." },

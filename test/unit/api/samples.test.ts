@@ -1,0 +1,31 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { parseAllDocuments } from "yaml";
+import { validateResource } from "../../../src/api/validation.js";
+import { kinds } from "../../../src/api/v1alpha1/kinds.js";
+
+const samplesDir = new URL("../../../config/samples/", import.meta.url);
+const files = readdirSync(samplesDir).filter((f) => f.endsWith(".yaml"));
+
+test("there is a sample for every DataStore driver and every TenantControlPlane flavour", () => {
+  for (const expected of ["etcd", "postgresql", "mysql", "nats"])
+    assert.ok(files.includes(`datastore-${expected}.yaml`));
+  for (const expected of ["minimal", "konnectivity", "ingress", "gateway", "overrides"]) {
+    assert.ok(files.includes(`tenantcontrolplane-${expected}.yaml`), expected);
+  }
+});
+
+for (const file of files) {
+  test(`sample ${file} is valid`, () => {
+    const documents = parseAllDocuments(readFileSync(new URL(file, samplesDir), "utf8"));
+    assert.ok(documents.length > 0);
+    for (const document of documents) {
+      assert.deepEqual(document.errors, []);
+      const object = document.toJS() as { kind: string };
+      const kind = kinds.find((k) => k.kind === object.kind);
+      assert.ok(kind, `${file}: unknown kind ${object.kind}`);
+      assert.deepEqual(validateResource(kind, object).errors, [], file);
+    }
+  });
+}
