@@ -1,0 +1,26 @@
+// Benchmark dispatcher: `npm run bench -- <name> [args...]`. Add a benchmark by adding an entry to `benchmarks`.
+interface Benchmark {
+  readonly description: string;
+  readonly load: () => Promise<{ run(args: string[]): Promise<void> }>;
+}
+
+const benchmarks: Record<string, Benchmark> = {
+  pki: {
+    description: "certificate set of one TenantControlPlane, RSA vs ECDSA [--runs N]",
+    load: () => import("./pki.js"),
+  },
+};
+
+function usage(): string {
+  const lines = Object.entries(benchmarks).map(([name, { description }]) => `  ${name.padEnd(10)} ${description}`);
+  return ["usage: npm run bench -- <benchmark> [args...]", "benchmarks:", ...lines].join("\n");
+}
+
+const [name, ...args] = process.argv.slice(2);
+const benchmark = name === undefined ? undefined : benchmarks[name];
+if (benchmark === undefined) {
+  console.error(name === undefined ? usage() : `unknown benchmark "${name}"\n${usage()}`);
+  process.exitCode = 1;
+} else {
+  await (await benchmark.load()).run(args);
+}
