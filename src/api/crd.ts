@@ -31,7 +31,7 @@ export function openApiSchema(def: KindDefinition): JsonSchema {
         type: "string",
       },
       kind: { description: "REST resource this object represents, in CamelCase.", type: "string" },
-      metadata: { description: "Standard object metadata.", type: "object" },
+      metadata: { type: "object" }, // the API server allows nothing else here
       spec: plain(def.spec),
       status: plain(def.status),
     },
