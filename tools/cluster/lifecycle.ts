@@ -1,0 +1,45 @@
+// Bringing a local cluster up and down, idempotently: `up` on a running cluster changes nothing, a crashed
+// run's leftovers are removed before a new start, and `down` removes everything the state file records.
+import { rmSync } from "node:fs";
+import { startApiTier } from "./api-tier.js";
+import { isRunning, stopDaemon } from "./daemon.js";
+import { forgetState, loadState, saveState, type ClusterState, type Tier } from "./state.js";
+
+export const clusterDir = () => process.env.KAMAJI_CLUSTER_DIR ?? "/var/tmp/kamaji-cluster";
+
+export async function startCluster(
+  dir: string,
+  tier: Tier,
+  progress: (message: string) => void,
+): Promise<{ state: ClusterState; started: boolean }> {
+  const existing = loadState(dir);
+  if (existing) {
+    const healthy = existing.daemons.every(isRunning);
+    if (healthy && existing.tier === tier) {
+      progress(`a ${tier} cluster is already running; nothing changed`);
+      return { state: existing, started: false };
+    }
+    if (healthy) throw new Error(`a ${existing.tier} cluster is running: \`npm run cluster -- down\` first`);
+    progress(`removing the leftovers of a cluster that is no longer running (${existing.tier} tier)`);
+    await stopCluster(dir, progress);
+  }
+  if (tier === "node") throw new Error("the node tier is not available yet");
+  const state = await startApiTier({ dir, apiServerPort: 16443, etcdClientPort: 23790, etcdPeerPort: 23800, progress });
+  saveState(state);
+  return { state, started: true };
+}
+
+export async function stopCluster(dir: string, progress: (message: string) => void): Promise<void> {
+  const state = loadState(dir);
+  if (!state) {
+    progress("no cluster to stop");
+    return;
+  }
+  for (const daemon of [...state.daemons].reverse()) {
+    if (isRunning(daemon)) progress(`stopping ${daemon.name} (pid ${daemon.pid})`);
+    await stopDaemon(daemon);
+  }
+  forgetState(dir);
+  rmSync(dir, { recursive: true, force: true });
+  progress("cluster removed");
+}

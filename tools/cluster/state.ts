@@ -1,0 +1,41 @@
+// What a running local cluster consists of, saved in <dir>/state.json so that `down` removes exactly that.
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { RunningDaemon } from "./daemon.js";
+
+export type Tier = "api" | "node";
+
+export interface HostRoute {
+  destination: string;
+  via: string;
+  device: string;
+}
+
+export interface ClusterState {
+  tier: Tier;
+  dir: string;
+  server: string;
+  kubeconfig: string;
+  /** In start order; stopped in reverse. */
+  daemons: RunningDaemon[];
+  netns?: string;
+  hostVeth?: string;
+  hostRoutes?: HostRoute[];
+  startedAt: string;
+}
+
+const stateFile = (dir: string) => join(dir, "state.json");
+
+export function saveState(state: ClusterState): void {
+  writeFileSync(stateFile(state.dir), JSON.stringify(state, null, 2) + "\n");
+}
+
+export function loadState(dir: string): ClusterState | undefined {
+  const file = stateFile(dir);
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, "utf8")) as ClusterState;
+}
+
+export function forgetState(dir: string): void {
+  rmSync(stateFile(dir), { force: true });
+}

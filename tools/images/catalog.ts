@@ -1,0 +1,117 @@
+// The images the local clusters and the tenants run, under their upstream names, built from the binaries in
+// the cache (hack/build-upstream.sh) and Debian's busybox/iptables.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { binary, cacheDir, kubernetesBinary, versions } from "../upstream.js";
+import type { ImageSpec } from "./oci-image.js";
+
+const busybox = "/bin/busybox";
+
+function requireFile(path: string, hint: string): string {
+  if (!existsSync(path)) throw new Error(`${path} is missing: ${hint}`);
+  return path;
+}
+
+/** Our own static pause binary (tools/images/pause.c), compiled once into the cache. */
+function pauseBinary(): string {
+  const source = new URL("pause.c", import.meta.url).pathname;
+  const output = join(cacheDir, "bin", "pause", "pause");
+  if (!existsSync(output) || statSync(output).mtimeMs < statSync(source).mtimeMs) {
+    mkdirSync(join(cacheDir, "bin", "pause"), { recursive: true });
+    execFileSync("gcc", ["-O2", "-static", "-o", output, source]);
+  }
+  return output;
+}
+
+export function pauseImage(): ImageSpec {
+  return {
+    name: `registry.k8s.io/pause:${versions.pause}`,
+    files: [{ source: pauseBinary(), target: "/pause" }],
+    entrypoint: ["/pause"],
+    user: "65535:65535",
+  };
+}
+
+/** kube-apiserver, kube-controller-manager, kube-scheduler of a Kubernetes version (the tenant images). */
+export function controlPlaneImages(version = versions.kubernetes): ImageSpec[] {
+  return ["kube-apiserver", "kube-controller-manager", "kube-scheduler"].map((name) => ({
+    name: `registry.k8s.io/${name}:${version}`,
+    files: [{ source: kubernetesBinary(name, version), target: `/usr/local/bin/${name}` }],
+    entrypoint: [`/usr/local/bin/${name}`],
+  }));
+}
+
+/** kube-proxy with the iptables/nftables tools it drives. */
+export function kubeProxyImage(version = versions.kubernetes): ImageSpec {
+  const xtables = requireFile("/usr/sbin/xtables-nft-multi", "apt-get install iptables");
+  const tools = ["iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save", "ip6tables-restore"];
+  return {
+    name: `registry.k8s.io/kube-proxy:${version}`,
+    files: [
+      { source: kubernetesBinary("kube-proxy", version), target: "/usr/local/bin/kube-proxy" },
+      { source: xtables, target: "/usr/sbin/xtables-nft-multi", withLibraries: true },
+      {
+        source: requireFile("/usr/sbin/nft", "apt-get install nftables"),
+        target: "/usr/sbin/nft",
+        withLibraries: true,
+      },
+    ],
+    links: Object.fromEntries(tools.map((t) => [`/usr/sbin/${t}`, "xtables-nft-multi"])),
+    entrypoint: ["/usr/local/bin/kube-proxy"],
+  };
+}
+
+export function corednsImage(): ImageSpec {
+  return {
+    name: `registry.k8s.io/coredns/coredns:${versions.coredns}`,
+    files: [{ source: binary("coredns", "coredns"), target: "/coredns" }],
+    entrypoint: ["/coredns"],
+  };
+}
+
+/** kine, with a shell for the control plane's certificate-copying init container. */
+export function kineImage(): ImageSpec {
+  return {
+    name: `docker.io/rancher/kine:${versions.kine}`,
+    files: [
+      { source: binary("kine", "kine"), target: "/bin/kine", withLibraries: true },
+      { source: requireFile(busybox, "apt-get install busybox-static"), target: "/bin/busybox" },
+    ],
+    links: { "/bin/sh": "busybox", "/bin/cp": "busybox", "/bin/chmod": "busybox" },
+    entrypoint: ["/bin/kine"],
+  };
+}
+
+export function konnectivityImages(): ImageSpec[] {
+  return (["proxy-server", "proxy-agent"] as const).map((name) => ({
+    name: `registry.k8s.io/kas-network-proxy/${name}:${versions.konnectivity}`,
+    files: [{ source: binary("konnectivity", name), target: `/${name}` }],
+    entrypoint: [`/${name}`],
+  }));
+}
+
+/** A small web server for tests: busybox httpd serving /www on port 8080. */
+export function testImage(): ImageSpec {
+  const applets = ["sh", "httpd", "wget", "nslookup", "sleep", "cat", "echo", "nc", "ip", "hostname"];
+  return {
+    name: "kamaji.local/test/busybox:1",
+    files: [{ source: requireFile(busybox, "apt-get install busybox-static"), target: "/bin/busybox" }],
+    links: Object.fromEntries(applets.map((a) => [`/bin/${a}`, "busybox"])),
+    entrypoint: ["/bin/sh", "-c"],
+    cmd: ["mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"],
+  };
+}
+
+/** Every image the node tier imports before the kubelet starts. */
+export function clusterImages(): ImageSpec[] {
+  return [
+    pauseImage(),
+    ...controlPlaneImages(),
+    kubeProxyImage(),
+    corednsImage(),
+    kineImage(),
+    ...konnectivityImages(),
+    testImage(),
+  ];
+}

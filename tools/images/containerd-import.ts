@@ -1,0 +1,39 @@
+// Imports images into a containerd's Kubernetes namespace, building each archive once (cached by content).
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { cacheDir } from "../upstream.js";
+import { buildImageArchive, imageCacheKey, type ImageSpec } from "./oci-image.js";
+
+async function archiveFor(spec: ImageSpec): Promise<{ archive: string; digest: string }> {
+  const safeName = spec.name.replaceAll(/[^a-zA-Z0-9.-]+/g, "_");
+  const archive = join(cacheDir, "images", `${safeName}-${imageCacheKey(spec)}.tar`);
+  if (!existsSync(archive) || !existsSync(`${archive}.digest`)) {
+    const digest = await buildImageArchive(spec, archive);
+    writeFileSync(`${archive}.digest`, digest);
+  }
+  return { archive, digest: readFileSync(`${archive}.digest`, "utf8") };
+}
+
+function importedDigests(address: string): Map<string, string> {
+  const listing = execFileSync("ctr", ["--address", address, "-n", "k8s.io", "images", "ls"], { encoding: "utf8" });
+  const digests = new Map<string, string>();
+  for (const line of listing.split("\n").slice(1)) {
+    const [name, , , digest] = line.split(/\s+/);
+    if (name && digest) digests.set(name, digest);
+  }
+  return digests;
+}
+
+/** Imports each image unless containerd already has it with the same manifest. Returns the names imported. */
+export async function importImages(address: string, specs: ImageSpec[]): Promise<string[]> {
+  const present = importedDigests(address);
+  const imported: string[] = [];
+  for (const spec of specs) {
+    const { archive, digest } = await archiveFor(spec);
+    if (present.get(spec.name) === digest) continue;
+    execFileSync("ctr", ["--address", address, "-n", "k8s.io", "images", "import", archive], { stdio: "pipe" });
+    imported.push(spec.name);
+  }
+  return imported;
+}
