@@ -3,10 +3,15 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { validateResource } from "../../../src/api/validation.js";
-import { kinds } from "../../../src/api/v1alpha1/kinds.js";
+import { kinds, tenantControlPlaneKind, type TenantControlPlane } from "../../../src/api/v1alpha1/kinds.js";
+import {
+  defaultTenantControlPlane,
+  allTenantControlPlaneDenials,
+} from "../../../src/webhooks/tenantcontrolplane/index.js";
 
 const samplesDir = new URL("../../../config/samples/", import.meta.url);
 const files = readdirSync(samplesDir).filter((f) => f.endsWith(".yaml"));
+const load = (file: string) => parseAllDocuments(readFileSync(new URL(file, samplesDir), "utf8"));
 
 test("there is a sample for every DataStore driver and every TenantControlPlane flavour", () => {
   for (const expected of ["etcd", "postgresql", "mysql", "nats"])
@@ -18,7 +23,7 @@ test("there is a sample for every DataStore driver and every TenantControlPlane 
 
 for (const file of files) {
   test(`sample ${file} is valid`, () => {
-    const documents = parseAllDocuments(readFileSync(new URL(file, samplesDir), "utf8"));
+    const documents = load(file);
     assert.ok(documents.length > 0);
     for (const document of documents) {
       assert.deepEqual(document.errors, []);
@@ -29,3 +34,24 @@ for (const file of files) {
     }
   });
 }
+
+test("every TenantControlPlane sample passes the admission webhooks, given the sample DataStores", () => {
+  const dataStores = new Set(["default", "etcd-events", "postgresql", "mysql", "nats"]);
+  for (const file of files.filter((f) => f.startsWith("tenantcontrolplane-"))) {
+    for (const document of load(file)) {
+      const validated = validateResource(tenantControlPlaneKind, document.toJS()).object as unknown as TenantControlPlane;
+      const defaulted = defaultTenantControlPlane(validated, { defaultDataStore: "default" });
+      assert.ok(!(defaulted instanceof Error), `${file}: ${String(defaulted)}`);
+      const denials = allTenantControlPlaneDenials({
+        operation: "CREATE",
+        object: defaulted,
+        cluster: { dataStores, gatewayApiAvailable: true, tlsRouteAvailable: true },
+      });
+      assert.deepEqual(
+        denials.map((d) => d.message),
+        [],
+        file,
+      );
+    }
+  }
+});
