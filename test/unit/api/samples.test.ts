@@ -41,7 +41,7 @@ test("every TenantControlPlane sample passes the admission webhooks, given the s
     for (const document of load(file)) {
       const validated = validateResource(tenantControlPlaneKind, document.toJS()).object as unknown as TenantControlPlane;
       const defaulted = defaultTenantControlPlane(validated, { defaultDataStore: "default" });
-      assert.ok(!(defaulted instanceof Error), `${file}: ${String(defaulted)}`);
+      if (defaulted instanceof Error) assert.fail(`${file}: ${defaulted.message}`);
       const denials = allTenantControlPlaneDenials({
         operation: "CREATE",
         object: defaulted,
