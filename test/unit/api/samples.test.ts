@@ -39,7 +39,8 @@ test("every TenantControlPlane sample passes the admission webhooks, given the s
   const dataStores = new Set(["default", "etcd-events", "postgresql", "mysql", "nats"]);
   for (const file of files.filter((f) => f.startsWith("tenantcontrolplane-"))) {
     for (const document of load(file)) {
-      const validated = validateResource(tenantControlPlaneKind, document.toJS()).object as unknown as TenantControlPlane;
+      const validated = validateResource(tenantControlPlaneKind, document.toJS())
+        .object as unknown as TenantControlPlane;
       const defaulted = defaultTenantControlPlane(validated, { defaultDataStore: "default" });
       if (defaulted instanceof Error) assert.fail(`${file}: ${defaulted.message}`);
       const denials = allTenantControlPlaneDenials({
