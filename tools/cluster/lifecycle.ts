@@ -3,6 +3,7 @@
 import { rmSync } from "node:fs";
 import { startApiTier } from "./api-tier.js";
 import { isRunning, stopDaemon } from "./daemon.js";
+import { nodeTierDefaults, startNodeTier, teardownNodeNetwork } from "./node-tier.js";
 import { forgetState, loadState, saveState, type ClusterState, type Tier } from "./state.js";
 
 export const clusterDir = () => process.env.KAMAJI_CLUSTER_DIR ?? "/var/tmp/kamaji-cluster";
@@ -23,8 +24,10 @@ export async function startCluster(
     progress(`removing the leftovers of a cluster that is no longer running (${existing.tier} tier)`);
     await stopCluster(dir, progress);
   }
-  if (tier === "node") throw new Error("the node tier is not available yet");
-  const state = await startApiTier({ dir, apiServerPort: 16443, etcdClientPort: 23790, etcdPeerPort: 23800, progress });
+  const state =
+    tier === "node"
+      ? await startNodeTier({ ...nodeTierDefaults, dir, progress })
+      : await startApiTier({ dir, apiServerPort: 16443, etcdClientPort: 23790, etcdPeerPort: 23800, progress });
   saveState(state);
   return { state, started: true };
 }
@@ -39,6 +42,7 @@ export async function stopCluster(dir: string, progress: (message: string) => vo
     if (isRunning(daemon)) progress(`stopping ${daemon.name} (pid ${daemon.pid})`);
     await stopDaemon(daemon);
   }
+  if (state.tier === "node") teardownNodeNetwork(state, progress);
   forgetState(dir);
   rmSync(dir, { recursive: true, force: true });
   progress("cluster removed");

@@ -21,6 +21,8 @@ export interface ClusterState {
   netns?: string;
   hostVeth?: string;
   hostRoutes?: HostRoute[];
+  /** `ip netns add` made /run/netns a mount point (it was not one before): unmounted again when empty. */
+  netnsDirMounted?: boolean;
   startedAt: string;
 }
 

@@ -1,5 +1,6 @@
 // Imports images into a containerd's Kubernetes namespace, building each archive once (cached by content).
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cacheDir } from "../upstream.js";
@@ -28,12 +29,16 @@ function importedDigests(address: string): Map<string, string> {
 /** Imports each image unless containerd already has it with the same manifest. Returns the names imported. */
 export async function importImages(address: string, specs: ImageSpec[]): Promise<string[]> {
   const present = importedDigests(address);
-  const imported: string[] = [];
+  const imports: Promise<string>[] = [];
   for (const spec of specs) {
     const { archive, digest } = await archiveFor(spec);
     if (present.get(spec.name) === digest) continue;
-    execFileSync("ctr", ["--address", address, "-n", "k8s.io", "images", "import", archive], { stdio: "pipe" });
-    imported.push(spec.name);
+    // Concurrently and without blocking the event loop, so callers can start other things meanwhile.
+    imports.push(
+      promisify(execFile)("ctr", ["--address", address, "-n", "k8s.io", "images", "import", archive]).then(
+        () => spec.name,
+      ),
+    );
   }
-  return imported;
+  return Promise.all(imports);
 }
