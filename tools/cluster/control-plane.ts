@@ -72,6 +72,18 @@ export function apiServerDaemon(dir: string, pki: ClusterPki, a: ControlPlaneAdd
   };
 }
 
+/** Flags both controllers share: one kubeconfig for everything, no leader election, no serving port. */
+function localControllerArgs(kubeconfig: string): string[] {
+  return [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    "--leader-elect=false",
+    "--bind-address=127.0.0.1",
+    "--secure-port=0",
+  ];
+}
+
 export function controllerManagerDaemon(
   dir: string,
   pki: ClusterPki,
@@ -83,12 +95,7 @@ export function controllerManagerDaemon(
     name: "kube-controller-manager",
     command: kubernetesBinary("kube-controller-manager"),
     args: [
-      `--kubeconfig=${kubeconfig}`,
-      `--authentication-kubeconfig=${kubeconfig}`,
-      `--authorization-kubeconfig=${kubeconfig}`,
-      "--leader-elect=false",
-      "--bind-address=127.0.0.1",
-      "--secure-port=0",
+      ...localControllerArgs(kubeconfig),
       "--use-service-account-credentials=true",
       `--root-ca-file=${pki.caCert}`,
       `--service-account-private-key-file=${pki.saKey}`,
@@ -108,14 +115,7 @@ export function schedulerDaemon(dir: string, pki: ClusterPki, netns?: string): D
   return {
     name: "kube-scheduler",
     command: kubernetesBinary("kube-scheduler"),
-    args: [
-      `--kubeconfig=${kubeconfig}`,
-      `--authentication-kubeconfig=${kubeconfig}`,
-      `--authorization-kubeconfig=${kubeconfig}`,
-      "--leader-elect=false",
-      "--bind-address=127.0.0.1",
-      "--secure-port=0",
-    ],
+    args: localControllerArgs(kubeconfig),
     logFile: join(dir, "kube-scheduler.log"),
     netns,
   };

@@ -1,5 +1,5 @@
 // TenantControlPlane: the control plane of one tenant cluster, run as a Deployment in the management cluster.
-import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import { Type, type Static, type TArray, type TOptional, type TSchema, type TString } from "@sinclair/typebox";
 import { K8s } from "../k8s-types.js";
 import { AnyJson, Int32, Int64, Inline, IntOrString, StringEnum, StringMap, Time, cel, immutable } from "../schema.js";
 
@@ -94,6 +94,26 @@ const ResourcesFor = (what: string) =>
 
 // ---------------------------------------------------------------- networkProfile
 
+/** The deprecated single `<kind>Cidr` and its `<kind>Cidrs` list (single or dual stack) that takes precedence. */
+const cidrFields = <K extends string>(kind: K, what: string, defaultCidr: string) =>
+  ({
+    [`${kind}Cidr`]: Opt(
+      Type.String({
+        default: defaultCidr,
+        description: `Deprecated: use ${kind}Cidrs. CIDR of the tenant ${what}.`,
+        "x-kubernetes-validations": [cel("self == '' || isCIDR(self)", `${kind}Cidr must be empty or a valid CIDR`)],
+      }),
+    ),
+    [`${kind}Cidrs`]: Opt(
+      Type.Array(Type.String(), {
+        minItems: 1,
+        maxItems: 2,
+        description: `CIDRs of the tenant ${what}, single or dual stack. Takes precedence over ${kind}Cidr.`,
+        "x-kubernetes-validations": [cel("self.all(x, isCIDR(x))", `all ${kind}Cidrs entries must be valid CIDRs`)],
+      }),
+    ),
+  }) as Record<`${K}Cidr`, TOptional<TString>> & Record<`${K}Cidrs`, TOptional<TArray<TString>>>;
+
 const NetworkProfileSpec = Type.Object(
   {
     loadBalancerSourceRanges: Opt(
@@ -141,36 +161,8 @@ const NetworkProfileSpec = Type.Object(
     certSANs: Opt(
       Type.Array(Type.String(), { description: "Extra Subject Alternative Names for the API server certificate." }),
     ),
-    serviceCidr: Opt(
-      Type.String({
-        default: "10.96.0.0/16",
-        description: "Deprecated: use serviceCidrs. CIDR of the tenant Services.",
-        "x-kubernetes-validations": [cel("self == '' || isCIDR(self)", "serviceCidr must be empty or a valid CIDR")],
-      }),
-    ),
-    serviceCidrs: Opt(
-      Type.Array(Type.String(), {
-        minItems: 1,
-        maxItems: 2,
-        description: "CIDRs of the tenant Services, single or dual stack. Takes precedence over serviceCidr.",
-        "x-kubernetes-validations": [cel("self.all(x, isCIDR(x))", "all serviceCidrs entries must be valid CIDRs")],
-      }),
-    ),
-    podCidr: Opt(
-      Type.String({
-        default: "10.244.0.0/16",
-        description: "Deprecated: use podCidrs. CIDR of the tenant Pods.",
-        "x-kubernetes-validations": [cel("self == '' || isCIDR(self)", "podCidr must be empty or a valid CIDR")],
-      }),
-    ),
-    podCidrs: Opt(
-      Type.Array(Type.String(), {
-        minItems: 1,
-        maxItems: 2,
-        description: "CIDRs of the tenant Pods, single or dual stack. Takes precedence over podCidr.",
-        "x-kubernetes-validations": [cel("self.all(x, isCIDR(x))", "all podCidrs entries must be valid CIDRs")],
-      }),
-    ),
+    ...cidrFields("service", "Services", "10.96.0.0/16"),
+    ...cidrFields("pod", "Pods", "10.244.0.0/16"),
     dnsServiceIPs: Opt(
       Type.Array(Type.String(), {
         maxItems: 8,
