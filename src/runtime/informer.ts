@@ -1,0 +1,200 @@
+// List + watch of one resource type into an in-memory store, with handlers for changes. The watch resumes from
+// the last resourceVersion seen; "410 Gone" (that version was compacted away) triggers a fresh list, whose
+// differences with the store are delivered as add/update/delete; any other failure restarts it with backoff.
+import type { Logger } from "./logger.js";
+import { isGone, type KubeClient, type KubeObject, type WatchEvent } from "./kube-client.js";
+import { apiVersionOf, type ResourceType } from "./resource-types.js";
+
+export interface InformerHandlers<T> {
+  add?(object: T): void;
+  update?(oldObject: T, newObject: T): void;
+  delete?(object: T): void;
+}
+
+export interface InformerOptions<T> {
+  readonly namespace?: string;
+  readonly labelSelector?: string;
+  /** Applied to every object before it is stored (e.g. to drop data the operator never reads from the cache). */
+  readonly transform?: (object: T) => T;
+}
+
+export const objectKey = (metadata: { namespace?: string; name?: string }): string =>
+  metadata.namespace === undefined || metadata.namespace === ""
+    ? (metadata.name ?? "")
+    : `${metadata.namespace}/${metadata.name ?? ""}`;
+
+const PAGE_SIZE = 500;
+const MAX_BACKOFF_MS = 30_000;
+
+export class Informer<T extends KubeObject> {
+  readonly #store = new Map<string, T>();
+  readonly #indexers = new Map<string, (object: T) => readonly string[]>();
+  readonly #handlers: InformerHandlers<T>[] = [];
+  readonly #synced: Promise<void>;
+  #markSynced!: () => void;
+  #hasSynced = false;
+  #resourceVersion: string | undefined;
+
+  constructor(
+    private readonly client: KubeClient,
+    readonly type: ResourceType,
+    private readonly log: Logger,
+    private readonly options: InformerOptions<T> = {},
+  ) {
+    this.#synced = new Promise((resolve) => (this.#markSynced = resolve));
+  }
+
+  on(handlers: InformerHandlers<T>): void {
+    this.#handlers.push(handlers);
+  }
+
+  /** An index of the store: `values(object)` are the index keys an object is found under. */
+  addIndex(name: string, values: (object: T) => readonly string[]): void {
+    this.#indexers.set(name, values);
+  }
+
+  get hasSynced(): boolean {
+    return this.#hasSynced;
+  }
+
+  waitForSync(): Promise<void> {
+    return this.#synced;
+  }
+
+  get(name: string, namespace?: string): T | undefined {
+    return this.#store.get(objectKey({ name, namespace }));
+  }
+
+  list(): T[] {
+    return [...this.#store.values()];
+  }
+
+  byIndex(name: string, value: string): T[] {
+    const values = this.#indexers.get(name);
+    if (values === undefined) throw new Error(`informer ${this.type.plural}: no index named ${name}`);
+    return this.list().filter((object) => values(object).includes(value));
+  }
+
+  /** Runs until `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    let backoffMs = 500;
+    while (!signal.aborted) {
+      try {
+        if (this.#resourceVersion === undefined) await this.#relist();
+        // A random server-side timeout spreads the watches' restarts, as client-go does.
+        const timeoutSeconds = 300 + Math.floor(Math.random() * 300);
+        await this.client.watch<T>(
+          this.type,
+          {
+            namespace: this.options.namespace,
+            labelSelector: this.options.labelSelector,
+            resourceVersion: this.#resourceVersion,
+            timeoutSeconds,
+          },
+          (event) => {
+            this.#apply(event);
+          },
+          signal,
+        );
+        backoffMs = 500;
+      } catch (error) {
+        if (isAborted(signal)) return;
+        if (isGone(error)) {
+          this.log.info({ resource: this.type.plural }, "watch expired, listing again");
+          this.#resourceVersion = undefined;
+          continue;
+        }
+        this.log.warn({ resource: this.type.plural, error, retryInMs: backoffMs }, "list/watch failed");
+        await sleep(backoffMs, signal);
+        backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
+      }
+    }
+  }
+
+  async #relist(): Promise<void> {
+    const items: T[] = [];
+    let continueToken: string | undefined;
+    let resourceVersion: string | undefined;
+    do {
+      const page = await this.client.list<T>(this.type, {
+        namespace: this.options.namespace,
+        labelSelector: this.options.labelSelector,
+        limit: PAGE_SIZE,
+        continue: continueToken,
+      });
+      items.push(...page.items);
+      continueToken = page.metadata.continue === "" ? undefined : page.metadata.continue;
+      resourceVersion = page.metadata.resourceVersion;
+    } while (continueToken !== undefined);
+
+    const seen = new Set<string>();
+    for (const item of items) {
+      seen.add(objectKey(item.metadata));
+      this.#upsert(this.#transform(item));
+    }
+    for (const [key, object] of [...this.#store]) {
+      if (!seen.has(key)) this.#remove(key, object);
+    }
+    this.#resourceVersion = resourceVersion;
+    if (!this.#hasSynced) {
+      this.#hasSynced = true;
+      this.#markSynced();
+    }
+  }
+
+  #apply(event: WatchEvent<T>): void {
+    this.#resourceVersion = event.object.metadata.resourceVersion ?? this.#resourceVersion;
+    if (event.type === "BOOKMARK") return;
+    const object = this.#transform(event.object);
+    if (event.type === "DELETED") this.#remove(objectKey(object.metadata), object);
+    else this.#upsert(object);
+  }
+
+  #transform(object: T): T {
+    // List items carry no apiVersion/kind; handlers and SSA callers expect them.
+    const typed = { ...object, apiVersion: apiVersionOf(this.type), kind: this.type.kind };
+    return this.options.transform === undefined ? typed : this.options.transform(typed);
+  }
+
+  #upsert(object: T): void {
+    const key = objectKey(object.metadata);
+    const old = this.#store.get(key);
+    this.#store.set(key, object);
+    if (old === undefined) this.#emit((h) => h.add?.(object));
+    else if (old.metadata.resourceVersion !== object.metadata.resourceVersion) {
+      this.#emit((h) => h.update?.(old, object));
+    }
+  }
+
+  #remove(key: string, object: T): void {
+    if (!this.#store.delete(key)) return;
+    this.#emit((h) => h.delete?.(object));
+  }
+
+  #emit(call: (handlers: InformerHandlers<T>) => void): void {
+    for (const handlers of this.#handlers) {
+      try {
+        call(handlers);
+      } catch (error) {
+        this.log.error({ resource: this.type.plural, error }, "informer handler failed");
+      }
+    }
+  }
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** Reads `signal.aborted` through a call, so type narrowing from an earlier check does not hide a later abort. */
+export function isAborted(signal: AbortSignal): boolean {
+  return signal.aborted;
+}

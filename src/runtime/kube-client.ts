@@ -1,0 +1,330 @@
+// A small JSON client for the Kubernetes API: client-node loads the kubeconfig and its credentials; requests go
+// through one keep-alive agent. client-node's object API turns objects into classes with Date fields, which breaks
+// the plain-JSON round trips server-side apply and checksums rely on, so it is not used for requests.
+import { request as httpsRequest, Agent, type RequestOptions } from "node:https";
+import type { IncomingMessage } from "node:http";
+import { KubeConfig } from "@kubernetes/client-node";
+import { resourcePath, type ResourceType } from "./resource-types.js";
+
+export interface ObjectMeta {
+  name?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+  ownerReferences?: OwnerReference[];
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+}
+
+export interface ObjectList<T> {
+  metadata: { resourceVersion?: string; continue?: string };
+  items: T[];
+}
+
+export interface WatchEvent<T> {
+  type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
+  object: T;
+}
+
+/** An error status from the API server, with its HTTP code and reason (NotFound, Conflict, Expired...). */
+export class KubeApiError extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+    readonly request: string,
+  ) {
+    super(`${request}: ${code} ${reason}: ${message}`);
+    this.name = "KubeApiError";
+  }
+}
+
+export const isNotFound = (error: unknown): boolean => error instanceof KubeApiError && error.code === 404;
+export const isConflict = (error: unknown): boolean => error instanceof KubeApiError && error.code === 409;
+export const isGone = (error: unknown): boolean => error instanceof KubeApiError && error.code === 410;
+
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continue?: string;
+}
+
+export interface WatchOptions extends ListOptions {
+  resourceVersion?: string;
+  /** The server closes the watch after this long; the informer then resumes from the last resourceVersion. */
+  timeoutSeconds?: number;
+}
+
+interface RequestSpec {
+  method: string;
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal;
+}
+
+const REQUEST_TIMEOUT_MS = 30_000;
+
+export class KubeClient {
+  readonly server: string;
+  readonly #agent: Agent;
+  readonly #kubeConfig: KubeConfig;
+  readonly #tlsOptions: Promise<RequestOptions>;
+
+  constructor(kubeConfig: KubeConfig) {
+    const cluster = kubeConfig.getCurrentCluster();
+    if (cluster === null) throw new Error("kubeconfig has no current cluster");
+    this.server = cluster.server.replace(/\/$/, "");
+    this.#kubeConfig = kubeConfig;
+    this.#agent = new Agent({ keepAlive: true, maxSockets: 32 });
+    this.#tlsOptions = this.#credentials();
+  }
+
+  /** From a kubeconfig file, or in-cluster configuration when no path is given and the pod has one. */
+  static load(kubeconfigPath?: string): KubeClient {
+    const kubeConfig = new KubeConfig();
+    if (kubeconfigPath !== undefined) kubeConfig.loadFromFile(kubeconfigPath);
+    else kubeConfig.loadFromDefault();
+    return new KubeClient(kubeConfig);
+  }
+
+  async get<T extends KubeObject>(type: ResourceType, name: string, namespace?: string): Promise<T | undefined> {
+    try {
+      return await this.request<T>({ method: "GET", path: resourcePath(type, namespace, name) });
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  list<T extends KubeObject>(type: ResourceType, options: ListOptions = {}): Promise<ObjectList<T>> {
+    const { namespace, ...query } = options;
+    return this.request<ObjectList<T>>({ method: "GET", path: resourcePath(type, namespace), query: { ...query } });
+  }
+
+  create<T extends KubeObject>(type: ResourceType, object: T): Promise<T> {
+    return this.request<T>({ method: "POST", path: resourcePath(type, object.metadata.namespace), body: object });
+  }
+
+  /** Replaces the object; its metadata.resourceVersion makes this fail with a Conflict if it changed meanwhile. */
+  update<T extends KubeObject>(type: ResourceType, object: T): Promise<T> {
+    const { name, namespace } = object.metadata;
+    if (name === undefined) throw new Error(`update of a ${type.kind} without metadata.name`);
+    return this.request<T>({ method: "PUT", path: resourcePath(type, namespace, name), body: object });
+  }
+
+  /** Server-side apply of `object` (which must carry apiVersion, kind, name) as `fieldManager`, taking conflicts. */
+  apply<T extends KubeObject>(
+    type: ResourceType,
+    object: KubeObject,
+    fieldManager: string,
+    subresource?: "status",
+  ): Promise<T> {
+    const { name, namespace } = object.metadata;
+    if (name === undefined) throw new Error(`apply of a ${type.kind} without metadata.name`);
+    return this.request<T>({
+      method: "PATCH",
+      path: resourcePath(type, namespace, name, subresource),
+      query: { fieldManager, force: true },
+      body: object,
+      contentType: "application/apply-patch+yaml",
+    });
+  }
+
+  /** A JSON merge patch, or a JSON patch when `patch` is an array of operations. */
+  patch<T extends KubeObject>(
+    type: ResourceType,
+    name: string,
+    namespace: string | undefined,
+    patch: unknown,
+    subresource?: "status",
+  ): Promise<T> {
+    return this.request<T>({
+      method: "PATCH",
+      path: resourcePath(type, namespace, name, subresource),
+      body: patch,
+      contentType: Array.isArray(patch) ? "application/json-patch+json" : "application/merge-patch+json",
+    });
+  }
+
+  /** Deletes; a missing object is not an error. `uid` makes the delete apply only to that incarnation. */
+  async delete(type: ResourceType, name: string, namespace?: string, uid?: string): Promise<void> {
+    const body = {
+      kind: "DeleteOptions",
+      apiVersion: "v1",
+      propagationPolicy: "Background",
+      ...(uid === undefined ? {} : { preconditions: { uid } }),
+    };
+    try {
+      await this.request({ method: "DELETE", path: resourcePath(type, namespace, name), body });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
+  /**
+   * Streams watch events to `onEvent` until the server ends the watch or `signal` aborts; resolves then.
+   * An ERROR event (e.g. 410 Gone: resourceVersion too old) rejects with the matching KubeApiError.
+   */
+  async watch<T>(
+    type: ResourceType,
+    options: WatchOptions,
+    onEvent: (event: WatchEvent<T>) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { namespace, ...query } = options;
+    const path = resourcePath(type, namespace);
+    const response = await this.#send({
+      method: "GET",
+      path,
+      query: { ...query, watch: true, allowWatchBookmarks: true },
+      signal,
+    });
+    const what = `watch ${path}`;
+    if (response.statusCode !== 200) throw await errorFromResponse(response, what);
+    let buffered = "";
+    response.setEncoding("utf8");
+    try {
+      for await (const chunk of response as AsyncIterable<string>) {
+        buffered += chunk;
+        let newline: number;
+        while ((newline = buffered.indexOf("\n")) >= 0) {
+          const line = buffered.slice(0, newline).trim();
+          buffered = buffered.slice(newline + 1);
+          if (line === "") continue;
+          const event = JSON.parse(line) as WatchEvent<T>;
+          if (event.type === "ERROR") throw statusError(event.object as ApiStatus, what);
+          onEvent(event);
+        }
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      throw error;
+    }
+  }
+
+  async request<T>(spec: RequestSpec): Promise<T> {
+    const response = await this.#send(spec);
+    const what = `${spec.method} ${spec.path}`;
+    const text = await readBody(response);
+    const status = response.statusCode ?? 0;
+    if (status < 200 || status >= 300) throw errorFromText(status, text, what);
+    return (text === "" ? undefined : JSON.parse(text)) as T;
+  }
+
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  async #send(spec: RequestSpec): Promise<IncomingMessage> {
+    const tls = await this.#tlsOptions;
+    const headers = await this.#authHeaders();
+    const url = new URL(this.server + spec.path);
+    for (const [key, value] of Object.entries(spec.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
+    return new Promise((resolve, reject) => {
+      const request = httpsRequest(
+        url,
+        {
+          ...tls,
+          agent: this.#agent,
+          method: spec.method,
+          signal: spec.signal,
+          headers: {
+            ...headers,
+            accept: "application/json",
+            ...(body === undefined
+              ? {}
+              : { "content-type": spec.contentType ?? "application/json", "content-length": Buffer.byteLength(body) }),
+          },
+        },
+        resolve,
+      );
+      // Watches stay open; only plain requests get a deadline.
+      if (spec.signal === undefined) {
+        request.setTimeout(REQUEST_TIMEOUT_MS, () => {
+          request.destroy(new Error(`${spec.method} ${spec.path}: no answer in ${REQUEST_TIMEOUT_MS} ms`));
+        });
+      }
+      request.on("error", (error) => {
+        reject(new Error(`${spec.method} ${this.server}${spec.path}: ${error.message}`, { cause: error }));
+      });
+      request.end(body);
+    });
+  }
+
+  async #credentials(): Promise<RequestOptions> {
+    const options: RequestOptions = {};
+    await this.#kubeConfig.applyToHTTPSOptions(options);
+    const { ca, cert, key, rejectUnauthorized, servername } = options;
+    return { ca, cert, key, rejectUnauthorized, servername };
+  }
+
+  // Token credentials (e.g. a projected service-account token) are re-read for every request: they rotate.
+  async #authHeaders(): Promise<Record<string, string>> {
+    const user = this.#kubeConfig.getCurrentUser();
+    if (user === null || (user.token === undefined && user.authProvider === undefined && user.exec === undefined)) {
+      return {};
+    }
+    const options: RequestOptions = {};
+    await this.#kubeConfig.applyToHTTPSOptions(options);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(options.headers ?? {})) {
+      if (typeof value === "string") headers[name] = value;
+    }
+    return headers;
+  }
+}
+
+interface ApiStatus {
+  code?: number;
+  reason?: string;
+  message?: string;
+}
+
+function statusError(status: ApiStatus, what: string): KubeApiError {
+  return new KubeApiError(status.code ?? 0, status.reason ?? "Unknown", status.message ?? "", what);
+}
+
+function errorFromText(code: number, text: string, what: string): KubeApiError {
+  try {
+    const status = JSON.parse(text) as ApiStatus;
+    return new KubeApiError(code, status.reason ?? "Unknown", status.message ?? text, what);
+  } catch {
+    return new KubeApiError(code, "Unknown", text.slice(0, 500), what);
+  }
+}
+
+async function errorFromResponse(response: IncomingMessage, what: string): Promise<KubeApiError> {
+  return errorFromText(response.statusCode ?? 0, await readBody(response), what);
+}
+
+async function readBody(response: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of response as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks).toString("utf8");
+}
