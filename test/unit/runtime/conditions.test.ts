@@ -15,9 +15,9 @@ test("a new condition gets the transition time in whole seconds", () => {
 test("the same status keeps the transition time and updates reason and message", () => {
   const first = setCondition([], { type: "Ready", status: "False", reason: "Down", message: "a" }, t0);
   const second = setCondition(first, { type: "Ready", status: "False", reason: "StillDown", message: "b" }, t1);
-  assert.equal(second[0]?.lastTransitionTime, "2026-01-01T00:00:00Z");
-  assert.equal(second[0]?.reason, "StillDown");
-  assert.equal(first[0]?.reason, "Down", "the input list is not modified");
+  assert.equal(second[0]!.lastTransitionTime, "2026-01-01T00:00:00Z");
+  assert.equal(second[0]!.reason, "StillDown");
+  assert.equal(first[0]!.reason, "Down", "the input list is not modified");
 });
 
 test("a status change moves the transition time; other conditions keep their place", () => {
