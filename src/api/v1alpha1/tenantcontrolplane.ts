@@ -696,6 +696,14 @@ const GatewayStatus = Type.Object(
 export const TenantControlPlaneStatus = Type.Object(
   {
     observedGeneration: Opt(Int64({ description: "The generation fully reconciled last." })),
+    conditions: Opt(
+      Type.Array(K8s.Condition(), {
+        "x-kubernetes-list-type": "map",
+        "x-kubernetes-list-map-keys": ["type"],
+        description:
+          "Not in upstream Kamaji: why the last reconcile stopped (condition Reconciled), e.g. a missing DataStore.",
+      }),
+    ),
     storage: Opt(
       Type.Object(
         {

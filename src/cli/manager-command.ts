@@ -1,0 +1,135 @@
+// `kamaji manager`: the operator. Flags follow upstream's names and defaults where they apply (reference §9).
+import { Command, Option } from "commander";
+import { KubeClient } from "../runtime/kube-client.js";
+import { createLogger, type LogLevel } from "../runtime/logger.js";
+import { parseBindAddress } from "../runtime/http-server.js";
+import { createKamajiManager, type KamajiManagerOptions } from "../controllers/setup.js";
+import type { KeyAlgorithm } from "../pki/index.js";
+import type { ImagePullPolicy } from "../resources/deployment/input.js";
+import { parseDuration } from "./duration.js";
+
+/** The kine image the control planes use by default; hack/versions.json pins the same version. */
+export const defaultKineImage = "docker.io/rancher/kine:v0.17.5";
+const minimumExpirationDeadlineMs = 24 * 3_600_000;
+
+export interface ManagerFlags {
+  kubeconfig?: string;
+  metricsBindAddress: string;
+  healthProbeBindAddress: string;
+  leaderElect: string;
+  podNamespace?: string;
+  datastore: string;
+  maxConcurrentTcpReconciles: string;
+  controllerReconcileTimeout: string;
+  certificateExpirationDeadline: string;
+  certificateKeyAlgorithm: string;
+  kineImage: string;
+  imagePullPolicy: string;
+  logLevel: string;
+}
+
+export type ManagerSettings = Omit<KamajiManagerOptions, "client" | "log"> & {
+  readonly kubeconfig?: string;
+  readonly logLevel: LogLevel;
+};
+
+const oneOf = <T extends string>(value: string, allowed: readonly T[], flag: string): T => {
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new Error(`${flag}: ${JSON.stringify(value)} is not one of ${allowed.join(", ")}`);
+  }
+  return value as T;
+};
+
+/** Validates the flags; every error names the flag and the accepted values. */
+export function managerSettings(flags: ManagerFlags, version: string): ManagerSettings {
+  const leaderElect = oneOf(flags.leaderElect, ["true", "false"], "--leader-elect") === "true";
+  if (leaderElect && !flags.podNamespace) {
+    throw new Error("--pod-namespace (or $POD_NAMESPACE) is required with --leader-elect=true: it holds the lease");
+  }
+  const workers = Number(flags.maxConcurrentTcpReconciles);
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new Error(
+      `--max-concurrent-tcp-reconciles: expected a whole number ≥ 1, got ${flags.maxConcurrentTcpReconciles}`,
+    );
+  }
+  const reconcileTimeoutMs = parseDuration(flags.controllerReconcileTimeout, "--controller-reconcile-timeout");
+  if (reconcileTimeoutMs <= 0) throw new Error("--controller-reconcile-timeout: must be greater than 0");
+  const deadline = parseDuration(flags.certificateExpirationDeadline, "--certificate-expiration-deadline");
+  if (deadline < minimumExpirationDeadlineMs) {
+    throw new Error(
+      `--certificate-expiration-deadline: must be at least 24h, got ${flags.certificateExpirationDeadline}`,
+    );
+  }
+  const health = parseBindAddress(flags.healthProbeBindAddress, "--health-probe-bind-address");
+  const metrics = parseBindAddress(flags.metricsBindAddress, "--metrics-bind-address");
+  return {
+    ...(flags.kubeconfig === undefined ? {} : { kubeconfig: flags.kubeconfig }),
+    logLevel: oneOf(flags.logLevel, ["debug", "info", "warn", "error"] as const, "--log-level"),
+    fieldManager: "kamaji",
+    version,
+    maxConcurrentReconciles: workers,
+    reconcileTimeoutMs,
+    certificateExpirationDeadlineMs: deadline,
+    keyAlgorithm: oneOf<KeyAlgorithm>(flags.certificateKeyAlgorithm, ["RSA", "ECDSA"], "--certificate-key-algorithm"),
+    kineImage: flags.kineImage,
+    imagePullPolicy: oneOf<ImagePullPolicy>(
+      flags.imagePullPolicy,
+      ["Always", "IfNotPresent", "Never"],
+      "--image-pull-policy",
+    ),
+    ...(flags.datastore === "" ? {} : { defaultDataStore: flags.datastore }),
+    ...(leaderElect && flags.podNamespace ? { leaderElectionNamespace: flags.podNamespace } : {}),
+    ...(health === undefined ? {} : { healthAddress: health }),
+    ...(metrics === undefined ? {} : { metricsAddress: metrics }),
+  };
+}
+
+export function managerCommand(version: string): Command {
+  return new Command("manager")
+    .description("Run the operator: reconcile TenantControlPlanes and DataStores.")
+    .option(
+      "--kubeconfig <path>",
+      "kubeconfig of the management cluster (default: $KUBECONFIG, ~/.kube/config or in-cluster)",
+    )
+    .option("--metrics-bind-address <address>", "address of /metrics, or 0 to disable", ":8080")
+    .option("--health-probe-bind-address <address>", "address of /healthz and /readyz, or 0 to disable", ":8081")
+    .addOption(new Option("--leader-elect <bool>", "elect a leader so that several replicas are safe").default("true"))
+    .option("--pod-namespace <namespace>", "namespace of the leader-election lease", process.env.POD_NAMESPACE)
+    .option("--datastore <name>", "DataStore for TenantControlPlanes that name none", "")
+    .option("--max-concurrent-tcp-reconciles <n>", "TenantControlPlanes reconciled at once (upstream default: 1)", "4")
+    .option("--controller-reconcile-timeout <duration>", "deadline of one reconcile", "30s")
+    .option("--certificate-expiration-deadline <duration>", "renew certificates expiring within this (≥ 24h)", "24h")
+    .addOption(
+      new Option("--certificate-key-algorithm <algorithm>", "key type of the tenant certificates")
+        .choices(["RSA", "ECDSA"])
+        .default("ECDSA"),
+    )
+    .option("--kine-image <image>", "kine image for SQL and NATS DataStores", defaultKineImage)
+    .option(
+      "--image-pull-policy <policy>",
+      "pull policy of the control-plane containers (upstream forces Always)",
+      "IfNotPresent",
+    )
+    .option("--log-level <level>", "debug, info, warn or error", "info")
+    .action(async (flags: ManagerFlags) => {
+      await runManager(managerSettings(flags, version));
+    });
+}
+
+async function runManager(settings: ManagerSettings): Promise<void> {
+  const log = createLogger(settings.logLevel);
+  const client = KubeClient.load(settings.kubeconfig);
+  const kamaji = createKamajiManager({ ...settings, client, log });
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    log.info({ signal }, "shutting down");
+    stop.abort();
+  };
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+  log.info({ identity: kamaji.identity, server: client.server, version: settings.version }, "starting the manager");
+  const outcome = await kamaji.run(stop.signal);
+  client.close();
+  // Another replica leads now: exiting (and being restarted) is what keeps two leaders from ever overlapping.
+  if (outcome === "leadership-lost") process.exitCode = 1;
+}

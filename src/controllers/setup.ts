@@ -1,0 +1,226 @@
+// Wires the TenantControlPlane and DataStore controllers into a manager: informers, indexes, event handlers.
+import { hostname } from "node:os";
+import { randomUUID } from "node:crypto";
+import type { DataStore, TenantControlPlane } from "../api/v1alpha1/kinds.js";
+import { referencedSecrets } from "../datastore/connection-config.js";
+import { DataStoreConnections } from "../datastore/connections.js";
+import { projectLabel } from "../resources/labels.js";
+import { Controller } from "../runtime/controller.js";
+import { EventRecorder } from "../runtime/events.js";
+import { Informer, objectKey } from "../runtime/informer.js";
+import type { KubeClient, KubeObject } from "../runtime/kube-client.js";
+import { defaultLeaseTimings } from "../runtime/leader-election.js";
+import type { Logger } from "../runtime/logger.js";
+import { Manager } from "../runtime/manager.js";
+import { RuntimeMetrics } from "../runtime/metrics.js";
+import { resourceTypes, type ResourceType } from "../runtime/resource-types.js";
+import { DataStoreReconciler, tcpByDataStoreIndex } from "./datastore/reconciler.js";
+import { KamajiMetrics } from "./metrics.js";
+import type { TenantControlPlaneReconcilerOptions } from "./tenantcontrolplane/reconciler.js";
+import { TenantControlPlaneReconciler } from "./tenantcontrolplane/reconciler.js";
+
+export interface KamajiManagerOptions extends TenantControlPlaneReconcilerOptions {
+  readonly client: KubeClient;
+  readonly log: Logger;
+  readonly maxConcurrentReconciles: number;
+  readonly reconcileTimeoutMs: number;
+  /** Undefined: no leader election. */
+  readonly leaderElectionNamespace?: string;
+  readonly healthAddress?: { host: string; port: number };
+  readonly metricsAddress?: { host: string; port: number };
+  readonly dataStoreRecheckMs?: number;
+  readonly version: string;
+}
+
+export interface KamajiManager {
+  readonly manager: Manager;
+  readonly identity: string;
+  /** Runs until stopped or leadership is lost; closes datastore connections afterwards. */
+  run(signal: AbortSignal): Promise<"stopped" | "leadership-lost">;
+}
+
+export const leaderElectionId = "kamaji.clastix.io";
+const dataStoreSecretIndex = "secretRef";
+
+export function createKamajiManager(options: KamajiManagerOptions): KamajiManager {
+  const { client, log } = options;
+  const identity = `${hostname()}_${randomUUID()}`;
+  const metrics = new RuntimeMetrics();
+  const manager = new Manager({
+    client,
+    log,
+    metrics,
+    ...(options.leaderElectionNamespace === undefined
+      ? {}
+      : {
+          leaderElection: {
+            namespace: options.leaderElectionNamespace,
+            name: leaderElectionId,
+            identity,
+            ...defaultLeaseTimings,
+          },
+        }),
+    ...(options.healthAddress === undefined ? {} : { healthAddress: options.healthAddress }),
+    ...(options.metricsAddress === undefined ? {} : { metricsAddress: options.metricsAddress }),
+  });
+  const informerLog = log.child({ logger: "informer" });
+  const tcps = manager.addInformer(
+    new Informer<TenantControlPlane>(client, resourceTypes.tenantControlPlane, informerLog),
+  );
+  tcps.addIndex(tcpByDataStoreIndex, (tcp) => {
+    const name = tcp.status?.storage?.dataStoreName;
+    return name === undefined || name === "" ? [] : [name];
+  });
+  const dataStores = manager.addInformer(new Informer<DataStore>(client, resourceTypes.dataStore, informerLog));
+  dataStores.addIndex(dataStoreSecretIndex, referencedSecrets);
+  // Secrets are only watched to trigger reconciles; reconciles read them from the API, so the cache drops data.
+  const secrets = manager.addInformer(
+    new Informer<KubeObject>(client, resourceTypes.secret, informerLog, {
+      transform: (secret) => ({ apiVersion: secret.apiVersion, kind: secret.kind, metadata: secret.metadata }),
+    }),
+  );
+  const owned = (type: ResourceType) =>
+    manager.addInformer(
+      new Informer<KubeObject>(client, type, informerLog, {
+        labelSelector: `${projectLabel}=kamaji`,
+        transform: (object) => ({ apiVersion: object.apiVersion, kind: object.kind, metadata: object.metadata }),
+      }),
+    );
+
+  const events = new EventRecorder(client, "kamaji.clastix.io/kamaji", identity, log.child({ logger: "events" }));
+  const connections = new DataStoreConnections(log.child({ logger: "datastore" }));
+  const kamajiMetrics = new KamajiMetrics(metrics.registry, tcps, dataStores, { version: options.version, commit: "" });
+
+  const tcpController = new Controller({
+    name: "tenantcontrolplane",
+    workers: options.maxConcurrentReconciles,
+    reconcileTimeoutMs: options.reconcileTimeoutMs,
+    log,
+    metrics,
+    reconciler: new TenantControlPlaneReconciler({
+      client,
+      events,
+      connections,
+      dataStores,
+      options,
+      observeStep: (handler, seconds) => {
+        kamajiMetrics.handlerTime.observe({ handler }, seconds);
+      },
+    }),
+  });
+  const dataStoreController = new Controller({
+    name: "datastore",
+    workers: 1,
+    reconcileTimeoutMs: options.reconcileTimeoutMs,
+    log,
+    metrics,
+    // A broken DataStore is retried from 1 s up to 1 min apart: its tenants wait on it.
+    backoff: { baseMs: 1_000, maxMs: 60_000 },
+    reconciler: new DataStoreReconciler({
+      client,
+      events,
+      connections,
+      tenantControlPlanes: tcps,
+      fieldManager: options.fieldManager,
+      recheckAfterMs: options.dataStoreRecheckMs ?? 30_000,
+      onReady: (name) => {
+        for (const tcp of tcps.list()) {
+          if ((tcp.spec.dataStore || options.defaultDataStore) === name) tcpController.enqueue(objectKey(tcp.metadata));
+        }
+      },
+    }),
+  });
+  manager.addController(tcpController);
+  manager.addController(dataStoreController);
+
+  const enqueueTcp = (tcp: TenantControlPlane) => {
+    tcpController.enqueue(objectKey(tcp.metadata));
+  };
+  const enqueueDataStoreOf = (tcp: TenantControlPlane) => {
+    const name = tcp.status?.storage?.dataStoreName;
+    if (name !== undefined && name !== "") dataStoreController.enqueue(name);
+  };
+  tcps.on({
+    add: (tcp) => {
+      enqueueTcp(tcp);
+      enqueueDataStoreOf(tcp);
+    },
+    update: (old, tcp) => {
+      // Status-only changes are this controller's own writes; reacting to them would only loop.
+      if (specOrMetadataChanged(old, tcp)) enqueueTcp(tcp);
+      if (old.status?.storage?.dataStoreName !== tcp.status?.storage?.dataStoreName) {
+        enqueueDataStoreOf(old);
+        enqueueDataStoreOf(tcp);
+      }
+    },
+    delete: enqueueDataStoreOf,
+  });
+  const enqueueOwner = (object: KubeObject) => {
+    const owner = object.metadata.ownerReferences?.find(
+      (ref) => ref.controller === true && ref.kind === "TenantControlPlane",
+    );
+    if (owner !== undefined && object.metadata.namespace !== undefined) {
+      tcpController.enqueue(`${object.metadata.namespace}/${owner.name}`);
+    }
+  };
+  const ownerHandlers = {
+    add: enqueueOwner,
+    update: (_old: KubeObject, now: KubeObject) => {
+      enqueueOwner(now);
+    },
+    delete: enqueueOwner,
+  };
+  for (const type of [resourceTypes.deployment, resourceTypes.service, resourceTypes.configMap])
+    owned(type).on(ownerHandlers);
+  secrets.on({
+    add: (secret) => {
+      enqueueOwner(secret);
+      enqueueDataStoresReferencing(secret);
+    },
+    update: (_old, secret) => {
+      enqueueOwner(secret);
+      enqueueDataStoresReferencing(secret);
+    },
+    delete: (secret) => {
+      enqueueOwner(secret);
+      enqueueDataStoresReferencing(secret);
+    },
+  });
+  function enqueueDataStoresReferencing(secret: KubeObject) {
+    for (const dataStore of dataStores.byIndex(dataStoreSecretIndex, objectKey(secret.metadata))) {
+      dataStoreController.enqueue(dataStore.metadata.name ?? "");
+    }
+  }
+  dataStores.on({
+    add: (ds) => {
+      dataStoreController.enqueue(ds.metadata.name ?? "");
+    },
+    update: (_old, ds) => {
+      dataStoreController.enqueue(ds.metadata.name ?? "");
+    },
+  });
+
+  return {
+    manager,
+    identity,
+    async run(signal) {
+      try {
+        return await manager.run(signal);
+      } finally {
+        await connections.closeAll();
+      }
+    },
+  };
+}
+
+function specOrMetadataChanged(old: TenantControlPlane, now: TenantControlPlane): boolean {
+  const a = old.metadata;
+  const b = now.metadata;
+  return (
+    a.generation !== b.generation ||
+    a.deletionTimestamp !== b.deletionTimestamp ||
+    JSON.stringify(a.annotations) !== JSON.stringify(b.annotations) ||
+    JSON.stringify(a.labels) !== JSON.stringify(b.labels) ||
+    JSON.stringify(a.finalizers) !== JSON.stringify(b.finalizers)
+  );
+}

@@ -1,0 +1,221 @@
+// The tenant's CAs, service-account key and control-plane certificates, each in its own Secret with upstream's
+// keys. A stored certificate is kept while it is valid (key matches, signed by the current CA, not expiring within
+// the deadline, SANs present); otherwise a new one is issued.
+import {
+  TENANT_AUTHORITY_COMMON_NAMES,
+  certificateProblems,
+  createCertificateAuthority,
+  encodeCertificateAndKey,
+  encodeServiceAccountKeyPair,
+  generateKeyPair,
+  issueTenantCertificate,
+  loadCertificateAndKey,
+  loadCertificateAuthority,
+  loadServiceAccountKeyPair,
+  type CertificateAuthority,
+  type TenantAuthorityName,
+  type TenantCertificateName,
+} from "../../pki/index.js";
+import { apiServerSubjectAltNames } from "../../resources/api-server-sans.js";
+import { secretDataChecksum } from "../../resources/checksum.js";
+import type { ComponentSecret } from "../../resources/deployment/input.js";
+import { certificateLifecycleLabel } from "../../resources/labels.js";
+import { resourceTypes } from "../../runtime/resource-types.js";
+import { rfc3339, type PipelineContext, type PipelineStep } from "./context.js";
+import { applySecret, decodeData, type Secret } from "./objects.js";
+
+type SecretStatus = { secretName?: string; checksum?: string; lastUpdate?: string };
+
+async function readSecret(context: PipelineContext, name: string): Promise<Secret | undefined> {
+  return context.client.get<Secret>(resourceTypes.secret, name, context.tcp.metadata.namespace);
+}
+
+/** Status entry for a Secret: lastUpdate moves only when the Secret changed. */
+function secretStatus(context: PipelineContext, secret: Secret, changed: boolean, previous?: SecretStatus) {
+  return {
+    secretName: secret.metadata.name,
+    checksum: secretDataChecksum(secret.data),
+    lastUpdate: changed || previous?.lastUpdate === undefined ? rfc3339(context.now) : previous.lastUpdate,
+  };
+}
+
+async function tryLoad<T>(load: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await load();
+  } catch {
+    return undefined;
+  }
+}
+
+const authoritySteps: Record<
+  TenantAuthorityName,
+  { secret: (c: PipelineContext) => string; crt: string; key: string; status: "ca" | "frontProxyCA" }
+> = {
+  ca: { secret: (c) => c.names.ca, crt: "ca.crt", key: "ca.key", status: "ca" },
+  frontProxyCa: {
+    secret: (c) => c.names.frontProxyCa,
+    crt: "front-proxy-ca.crt",
+    key: "front-proxy-ca.key",
+    status: "frontProxyCA",
+  },
+};
+
+function authorityStep(name: TenantAuthorityName, stepName: string, component: ComponentSecret): PipelineStep {
+  const spec = authoritySteps[name];
+  return {
+    name: stepName,
+    async run(context) {
+      const secretName = spec.secret(context);
+      const stored = await readSecret(context, secretName);
+      const data = decodeData(stored);
+      const current = await tryLoad(() =>
+        loadCertificateAuthority(
+          { certificatePem: data[spec.crt] ?? "", privateKeyPem: data[spec.key] ?? "" },
+          secretName,
+        ),
+      );
+      const valid =
+        current !== undefined &&
+        certificateProblems(current.certificate, {
+          now: context.now,
+          expiryThresholdMs: context.options.certificateExpirationDeadlineMs,
+        }).length === 0;
+      let authority: CertificateAuthority;
+      let payload: Record<string, string>;
+      if (valid) {
+        authority = current;
+        payload = data;
+      } else {
+        authority = await createCertificateAuthority({
+          commonName: TENANT_AUTHORITY_COMMON_NAMES[name],
+          key: await generateKeyPair(context.options.keyAlgorithm),
+          now: context.now,
+        });
+        const pem = encodeCertificateAndKey(authority);
+        payload = { [spec.crt]: pem.certificatePem, [spec.key]: pem.privateKeyPem };
+        // The main CA is also published as tls.crt/tls.key, where Cluster API looks for it.
+        if (name === "ca") payload = { ...payload, "tls.crt": pem.certificatePem, "tls.key": pem.privateKeyPem };
+        context.log.info({ secret: secretName }, stored === undefined ? "issued CA" : "renewed CA");
+      }
+      const { object, changed } = await applySecret(context, secretName, stepName, payload, stored);
+      if (name === "ca") context.ca = authority;
+      else context.frontProxyCa = authority;
+      context.secretChecksums[component] = secretDataChecksum(object.data);
+      const certificates = (context.status.certificates ??= {});
+      certificates[spec.status] = secretStatus(context, object, changed, certificates[spec.status]);
+    },
+  };
+}
+
+export const caStep = authorityStep("ca", "ca", "ca");
+export const frontProxyCaStep = authorityStep(
+  "frontProxyCa",
+  "front-proxy-ca-certificate",
+  "front-proxy-ca-certificate",
+);
+
+export const serviceAccountStep: PipelineStep = {
+  name: "sa-certificate",
+  async run(context) {
+    const secretName = context.names.serviceAccount;
+    const stored = await readSecret(context, secretName);
+    const data = decodeData(stored);
+    const valid =
+      (await tryLoad(() =>
+        loadServiceAccountKeyPair(
+          { publicKeyPem: data["sa.pub"] ?? "", privateKeyPem: data["sa.key"] ?? "" },
+          secretName,
+        ),
+      )) !== undefined;
+    let payload = data;
+    if (!valid) {
+      const pem = encodeServiceAccountKeyPair(await generateKeyPair("RSA"));
+      payload = { "sa.pub": pem.publicKeyPem, "sa.key": pem.privateKeyPem };
+    }
+    const { object, changed } = await applySecret(context, secretName, "sa-certificate", payload, stored);
+    context.secretChecksums["service-account"] = secretDataChecksum(object.data);
+    const certificates = (context.status.certificates ??= {});
+    certificates.sa = secretStatus(context, object, changed, certificates.sa);
+  },
+};
+
+interface LeafSpec {
+  readonly profile: TenantCertificateName;
+  readonly secret: (c: PipelineContext) => string;
+  readonly file: string;
+  readonly component: ComponentSecret;
+  readonly status: "apiServer" | "apiServerKubeletClient" | "frontProxyClient";
+}
+
+function leafStep(stepName: string, spec: LeafSpec): PipelineStep {
+  return {
+    name: stepName,
+    async run(context) {
+      const { profile, file } = spec;
+      const issuer = profile === "frontProxyClient" ? context.frontProxyCa : context.ca;
+      if (issuer === undefined || context.endpoint === undefined) {
+        throw new Error(`${stepName}: the CA and the Service address must be resolved first`);
+      }
+      const subjectAltNames =
+        profile === "apiServer" ? apiServerSubjectAltNames(context.tcp, context.endpoint.address) : undefined;
+      const secretName = spec.secret(context);
+      const stored = await readSecret(context, secretName);
+      const data = decodeData(stored);
+      const current = await tryLoad(() =>
+        loadCertificateAndKey(
+          { certificatePem: data[`${file}.crt`] ?? "", privateKeyPem: data[`${file}.key`] ?? "" },
+          secretName,
+        ),
+      );
+      const problems =
+        current === undefined
+          ? ["missing or unreadable"]
+          : certificateProblems(current.certificate, {
+              now: context.now,
+              expiryThresholdMs: context.options.certificateExpirationDeadlineMs,
+              signedBy: issuer.certificate,
+              subjectAltNames,
+            });
+      let payload = data;
+      if (problems.length > 0) {
+        const key = await generateKeyPair(context.options.keyAlgorithm);
+        const issued = await issueTenantCertificate(profile, issuer, key, { subjectAltNames, now: context.now });
+        const pem = encodeCertificateAndKey(issued);
+        payload = { [`${file}.crt`]: pem.certificatePem, [`${file}.key`]: pem.privateKeyPem };
+        if (stored !== undefined) context.log.info({ secret: secretName, problems }, "renewed certificate");
+      }
+      const { object, changed } = await applySecret(context, secretName, stepName, payload, stored, {
+        labels: { [certificateLifecycleLabel]: "x509" },
+      });
+      context.secretChecksums[spec.component] = secretDataChecksum(object.data);
+      const certificates = (context.status.certificates ??= {});
+      certificates[spec.status] = secretStatus(context, object, changed, certificates[spec.status]);
+    },
+  };
+}
+
+export const apiServerCertificateStep = leafStep("api-server-certificate", {
+  profile: "apiServer",
+  secret: (c) => c.names.apiServerCertificate,
+  file: "apiserver",
+  component: "api-server-certificate",
+  status: "apiServer",
+});
+
+export const apiServerKubeletClientCertificateStep = leafStep("api-server-kubelet-client-certificate", {
+  profile: "apiServerKubeletClient",
+  secret: (c) => c.names.apiServerKubeletClientCertificate,
+  file: "apiserver-kubelet-client",
+  component: "api-server-kubelet-client-certificate",
+  status: "apiServerKubeletClient",
+});
+
+export const frontProxyClientCertificateStep = leafStep("front-proxy-client-certificate", {
+  profile: "frontProxyClient",
+  secret: (c) => c.names.frontProxyClientCertificate,
+  file: "front-proxy-client",
+  component: "front-proxy-client-certificate",
+  status: "frontProxyClient",
+});
+
+export { secretStatus, readSecret };

@@ -1,0 +1,56 @@
+// What one TenantControlPlane reconcile carries from step to step: the inputs it resolved, the status it is
+// building, and the facts earlier steps produced for later ones.
+import type { DataStore, TenantControlPlane } from "../../api/v1alpha1/kinds.js";
+import type { TenantControlPlaneStatus } from "../../api/v1alpha1/tenantcontrolplane.js";
+import type { DataStoreConnection, DataStoreConnectionConfig } from "../../datastore/driver.js";
+import type { CertificateAuthority, KeyAlgorithm } from "../../pki/index.js";
+import type { ImagePullPolicy } from "../../resources/deployment/input.js";
+import type { ComponentSecret } from "../../resources/deployment/input.js";
+import type { ResourceNames } from "../../resources/names.js";
+import type { KubeClient, OwnerReference } from "../../runtime/kube-client.js";
+import type { Logger } from "../../runtime/logger.js";
+
+export interface PipelineOptions {
+  readonly fieldManager: string;
+  readonly keyAlgorithm: KeyAlgorithm;
+  /** --certificate-expiration-deadline: certificates expiring sooner are renewed. */
+  readonly certificateExpirationDeadlineMs: number;
+  readonly kineImage: string;
+  readonly imagePullPolicy: ImagePullPolicy;
+}
+
+export interface Endpoint {
+  readonly address: string;
+  readonly port: number;
+  readonly controlPlaneEndpoint: string;
+}
+
+export interface PipelineContext {
+  readonly client: KubeClient;
+  readonly log: Logger;
+  readonly options: PipelineOptions;
+  readonly tcp: TenantControlPlane;
+  readonly names: ResourceNames;
+  readonly owner: OwnerReference;
+  readonly now: Date;
+  readonly dataStore: DataStore;
+  readonly connectionConfig: DataStoreConnectionConfig;
+  readonly connection: DataStoreConnection;
+  /** The status being built; written once at the end. */
+  status: TenantControlPlaneStatus;
+  endpoint?: Endpoint;
+  ca?: CertificateAuthority;
+  frontProxyCa?: CertificateAuthority;
+  readonly secretChecksums: Partial<Record<ComponentSecret, string>>;
+  storage?: { readonly schema: string; readonly user: string; readonly password: string };
+  /** md5 of the datastore-certificate Secret: a pod annotation, so new credentials roll the pods. */
+  storageCertificateChecksum?: string;
+}
+
+/** A step of the pipeline, named after the upstream resource (it labels the handler-time metric). */
+export interface PipelineStep {
+  readonly name: string;
+  run(context: PipelineContext): Promise<void>;
+}
+
+export const rfc3339 = (date: Date): string => date.toISOString().replace(/\.\d{3}Z$/, "Z");

@@ -1,0 +1,188 @@
+// The tenant's share of its DataStore: the datastore-config Secret (schema, user, password), the provisioning of
+// that schema and user on the server, and the client certificate the API server (or kine) connects with.
+import { randomUUID } from "node:crypto";
+import { DataStoreError } from "../../datastore/driver.js";
+import { issueEtcdClientCertificate } from "../../datastore/etcd-client-certificate.js";
+import { certificateProblems, loadCertificateAndKey, parseCertificatePem } from "../../pki/index.js";
+import { mapChecksum, secretDataChecksum } from "../../resources/checksum.js";
+import { certificateLifecycleLabel, checksumAnnotation } from "../../resources/labels.js";
+import { resourceTypes } from "../../runtime/resource-types.js";
+import { readSecret, secretStatus } from "./certificates.js";
+import { rfc3339, type PipelineContext, type PipelineStep } from "./context.js";
+import { applySecret, decodeData } from "./objects.js";
+import { ReconcileProblem } from "./problem.js";
+
+export const dataStoreFinalizer = "finalizer.kamaji.clastix.io";
+export const dataStoreSecretFinalizer = "finalizer.kamaji.clastix.io/datastore-secret";
+
+/** Schema and user: what status recorded wins (they never change once used), then the spec, then the UID. */
+export function tenantStorageNames(context: Pick<PipelineContext, "tcp">): { schema: string; user: string } {
+  const { tcp } = context;
+  const uid = tcp.metadata.uid ?? "";
+  const setup = tcp.status?.storage?.setup;
+  const pick = (recorded: string | undefined, wanted: string | undefined) =>
+    recorded !== undefined && recorded !== "" ? recorded : wanted !== undefined && wanted !== "" ? wanted : uid;
+  return { schema: pick(setup?.schema, tcp.spec.dataStoreSchema), user: pick(setup?.user, tcp.spec.dataStoreUsername) };
+}
+
+export const dataStoreConfigStep: PipelineStep = {
+  name: "datastore-config",
+  async run(context) {
+    const name = context.names.dataStoreConfig;
+    const stored = await readSecret(context, name);
+    const data = decodeData(stored);
+    const { schema, user } = tenantStorageNames(context);
+    // The password survives as long as nobody tampered with the Secret (its checksum annotation still matches).
+    const untouched = stored !== undefined && stored.metadata.annotations?.[checksumAnnotation] === mapChecksum(data);
+    const password = untouched && data.DB_PASSWORD ? data.DB_PASSWORD : randomUUID();
+    const { driver, endpoints } = context.connectionConfig;
+    const payload = {
+      DB_CONNECTION_STRING: driver === "etcd" ? "" : (endpoints[0] ?? ""),
+      DB_SCHEMA: schema,
+      DB_USER: user,
+      DB_PASSWORD: password,
+    };
+    const checksum = mapChecksum(payload);
+    const { object } = await applySecret(context, name, "datastore-config", payload, stored, {
+      annotations: { [checksumAnnotation]: checksum },
+      finalizers: [dataStoreSecretFinalizer],
+    });
+    context.storage = { schema, user, password };
+    context.status.storage = {
+      ...context.status.storage,
+      driver,
+      dataStoreName: context.connectionConfig.name,
+      config: { secretName: object.metadata.name, checksum },
+    };
+  },
+};
+
+export const dataStoreSetupStep: PipelineStep = {
+  name: "datastore-setup",
+  async run(context) {
+    const storage = context.storage;
+    if (storage === undefined) throw new Error("datastore-setup: the datastore-config step must run first");
+    // The finalizer goes on before anything exists on the server, so a deletion at any moment still cleans up.
+    await ensureFinalizer(context);
+    try {
+      await context.connection.provision(storage);
+    } catch (error) {
+      throw asProblem(error, `provisioning schema ${storage.schema} for user ${storage.user}`);
+    }
+    const previous = context.status.storage?.setup;
+    const checksum = context.status.storage?.config?.checksum;
+    const unchanged =
+      previous?.schema === storage.schema && previous.user === storage.user && previous.checksum === checksum;
+    context.status.storage = {
+      ...context.status.storage,
+      setup: {
+        schema: storage.schema,
+        user: storage.user,
+        checksum,
+        lastUpdate: unchanged && previous.lastUpdate !== undefined ? previous.lastUpdate : rfc3339(context.now),
+      },
+    };
+  },
+};
+
+export const dataStoreCertificateStep: PipelineStep = {
+  name: "datastore-certificate",
+  async run(context) {
+    const storage = context.storage;
+    if (storage === undefined) throw new Error("datastore-certificate: the datastore-config step must run first");
+    const name = context.names.dataStoreCertificate;
+    const stored = await readSecret(context, name);
+    const data = decodeData(stored);
+    const tls = context.connectionConfig.tls;
+    let payload: Record<string, string> = {};
+    if (tls !== undefined && context.connectionConfig.driver === "etcd") {
+      const caKey = tls.certificateAuthorityKeyPem;
+      if (caKey === undefined)
+        throw new ReconcileProblem("DataStoreInvalid", "the etcd DataStore has no CA private key");
+      const ca = parseCertificatePem(tls.certificateAuthorityPem, `DataStore ${context.connectionConfig.name} CA`);
+      const current = await loadCertificateAndKey(
+        { certificatePem: data["server.crt"] ?? "", privateKeyPem: data["server.key"] ?? "" },
+        name,
+      ).catch(() => undefined);
+      const valid =
+        current !== undefined &&
+        data["ca.crt"]?.trim() === tls.certificateAuthorityPem.trim() &&
+        current.certificate.commonName === storage.user &&
+        certificateProblems(current.certificate, {
+          now: context.now,
+          expiryThresholdMs: context.options.certificateExpirationDeadlineMs,
+          signedBy: ca,
+        }).length === 0;
+      if (valid) {
+        payload = data;
+      } else {
+        const issued = await issueEtcdClientCertificate({
+          authority: { certificatePem: tls.certificateAuthorityPem, privateKeyPem: caKey },
+          user: storage.user,
+          algorithm: context.options.keyAlgorithm,
+          now: context.now,
+        });
+        payload = {
+          "ca.crt": tls.certificateAuthorityPem,
+          "server.crt": issued.certificatePem,
+          "server.key": issued.privateKeyPem,
+        };
+      }
+    } else if (tls !== undefined) {
+      // SQL and NATS: kine connects with the DataStore's own client certificate, when it has one.
+      payload = {
+        "ca.crt": tls.certificateAuthorityPem,
+        ...(tls.clientCertificatePem === undefined ? {} : { "server.crt": tls.clientCertificatePem }),
+        ...(tls.clientKeyPem === undefined ? {} : { "server.key": tls.clientKeyPem }),
+      };
+    }
+    const { object, changed } = await applySecret(context, name, "datastore-certificate", payload, stored, {
+      labels: { [certificateLifecycleLabel]: "x509" },
+    });
+    const previous = context.status.storage?.certificate;
+    context.status.storage = {
+      ...context.status.storage,
+      certificate: secretStatus(context, object, changed, previous),
+    };
+    context.storageCertificateChecksum = secretDataChecksum(object.data);
+  },
+};
+
+async function ensureFinalizer(context: PipelineContext): Promise<void> {
+  const { tcp, client } = context;
+  const finalizers = tcp.metadata.finalizers ?? [];
+  if (finalizers.includes(dataStoreFinalizer)) return;
+  // The test op makes the patch fail instead of dropping a finalizer someone added meanwhile.
+  const patch =
+    tcp.metadata.finalizers === undefined
+      ? [
+          { op: "test", path: "/metadata/resourceVersion", value: tcp.metadata.resourceVersion },
+          { op: "add", path: "/metadata/finalizers", value: [dataStoreFinalizer] },
+        ]
+      : [
+          { op: "test", path: "/metadata/finalizers", value: finalizers },
+          { op: "add", path: "/metadata/finalizers/-", value: dataStoreFinalizer },
+        ];
+  const updated = await client.patch(
+    resourceTypes.tenantControlPlane,
+    tcp.metadata.name ?? "",
+    tcp.metadata.namespace,
+    patch,
+  );
+  tcp.metadata.finalizers = updated.metadata.finalizers;
+  tcp.metadata.resourceVersion = updated.metadata.resourceVersion;
+}
+
+/** A driver failure as a condition reason the user can act on. */
+export function asProblem(error: unknown, doing: string): unknown {
+  if (!(error instanceof DataStoreError)) return error;
+  const reason =
+    error.reason === "Unreachable"
+      ? "DataStoreUnreachable"
+      : error.reason === "Unauthorized"
+        ? "DataStoreUnauthorized"
+        : error.reason === "InvalidConfiguration"
+          ? "DataStoreInvalid"
+          : "DataStoreOperationFailed";
+  return new ReconcileProblem(reason, `${doing}: ${error.message}`, undefined, { cause: error });
+}

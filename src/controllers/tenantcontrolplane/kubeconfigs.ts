@@ -1,0 +1,182 @@
+// The admin / super-admin, controller-manager and scheduler kubeconfigs, in upstream's Secrets and keys. A stored
+// kubeconfig is kept while it names the right server, embeds the current CA and holds a valid client certificate.
+import {
+  certificateProblems,
+  encodeCertificateAndKey,
+  generateKeyPair,
+  issueTenantCertificate,
+  loadCertificateAndKey,
+  type CertificateAuthority,
+  type TenantCertificateName,
+} from "../../pki/index.js";
+import {
+  buildCertificateKubeconfig,
+  parseKubeconfig,
+  renderKubeconfig,
+  type Kubeconfig,
+} from "../../kubeconfig/index.js";
+import { secretDataChecksum } from "../../resources/checksum.js";
+import type { ComponentSecret } from "../../resources/deployment/input.js";
+import { certificateLifecycleLabel } from "../../resources/labels.js";
+import { joinHostPort } from "../../resources/service.js";
+import { readSecret, secretStatus } from "./certificates.js";
+import type { PipelineContext, PipelineStep } from "./context.js";
+import { applySecret, decodeData } from "./objects.js";
+
+interface KubeconfigFile {
+  /** Secret key, e.g. admin.conf. */
+  readonly key: string;
+  readonly profile: TenantCertificateName;
+  /** Further keys with the same credentials and another server, e.g. admin.svc. */
+  readonly variants?: readonly { readonly key: string; readonly server: (c: PipelineContext) => string }[];
+  readonly server: (c: PipelineContext) => string;
+}
+
+const localServer = (c: PipelineContext) => `https://${joinHostPort("127.0.0.1", endpointOf(c).port)}`;
+const advertisedServer = (c: PipelineContext) => `https://${kubeadmEndpoint(c)}`;
+const serviceServer = (c: PipelineContext) =>
+  `https://${c.tcp.metadata.name ?? ""}.${c.tcp.metadata.namespace ?? ""}.svc:${endpointOf(c).port}`;
+
+function endpointOf(context: PipelineContext) {
+  if (context.endpoint === undefined) throw new Error("kubeconfig: the Service address must be resolved first");
+  return context.endpoint;
+}
+
+// kubeadm's controlPlaneEndpoint: the advertise address wins over the Service address.
+function kubeadmEndpoint(context: PipelineContext): string {
+  const { address, port } = endpointOf(context);
+  const advertise = context.tcp.spec.networkProfile?.advertiseAddress;
+  return joinHostPort(advertise !== undefined && advertise !== "" ? advertise : address, port);
+}
+
+async function validKubeconfig(
+  text: string | undefined,
+  server: string,
+  ca: CertificateAuthority,
+  context: PipelineContext,
+): Promise<boolean> {
+  if (text === undefined) return false;
+  try {
+    const config = parseKubeconfig(text);
+    const cluster = config.clusters[0];
+    const user = config.users[0];
+    if (cluster?.server !== server || cluster.certificateAuthorityPem.trim() !== ca.certificate.pem.trim()) {
+      return false;
+    }
+    if (user === undefined) return false;
+    const pair = await loadCertificateAndKey(
+      { certificatePem: user.clientCertificatePem, privateKeyPem: user.clientKeyPem },
+      "kubeconfig",
+    );
+    return (
+      certificateProblems(pair.certificate, {
+        now: context.now,
+        expiryThresholdMs: context.options.certificateExpirationDeadlineMs,
+        signedBy: ca.certificate,
+      }).length === 0
+    );
+  } catch {
+    return false;
+  }
+}
+
+async function issueKubeconfig(
+  context: PipelineContext,
+  ca: CertificateAuthority,
+  profile: TenantCertificateName,
+  server: string,
+): Promise<Kubeconfig> {
+  const key = await generateKeyPair(context.options.keyAlgorithm);
+  const issued = encodeCertificateAndKey(await issueTenantCertificate(profile, ca, key, { now: context.now }));
+  return buildCertificateKubeconfig({
+    clusterName: context.tcp.metadata.name ?? "",
+    server,
+    certificateAuthorityPem: ca.certificate.pem,
+    userName: (await loadCertificateAndKey(issued, "kubeconfig")).certificate.commonName,
+    clientCertificatePem: issued.certificatePem,
+    clientKeyPem: issued.privateKeyPem,
+  });
+}
+
+function kubeconfigStep(
+  stepName: string,
+  secretName: (c: PipelineContext) => string,
+  files: readonly KubeconfigFile[],
+  status: "admin" | "controllerManager" | "scheduler",
+  component?: ComponentSecret,
+): PipelineStep {
+  return {
+    name: stepName,
+    async run(context) {
+      const ca = context.ca;
+      if (ca === undefined) throw new Error(`${stepName}: the CA must be resolved first`);
+      const name = secretName(context);
+      const stored = await readSecret(context, name);
+      const data = decodeData(stored);
+      const payload: Record<string, string> = {};
+      for (const file of files) {
+        const server = file.server(context);
+        const keys = [
+          { key: file.key, server },
+          ...(file.variants ?? []).map((v) => ({ key: v.key, server: v.server(context) })),
+        ];
+        const allValid = (
+          await Promise.all(keys.map(({ key, server: expected }) => validKubeconfig(data[key], expected, ca, context)))
+        ).every(Boolean);
+        if (allValid) {
+          for (const { key } of keys) payload[key] = data[key] ?? "";
+          continue;
+        }
+        const config = await issueKubeconfig(context, ca, file.profile, server);
+        for (const { key, server: variantServer } of keys) {
+          payload[key] = renderKubeconfig({
+            ...config,
+            clusters: config.clusters.map((cluster) => ({ ...cluster, server: variantServer })),
+          });
+        }
+      }
+      const { object, changed } = await applySecret(context, name, stepName, payload, stored, {
+        labels: { [certificateLifecycleLabel]: "kubeconfig" },
+      });
+      if (component !== undefined) context.secretChecksums[component] = secretDataChecksum(object.data);
+      const kubeconfig = (context.status.kubeconfig ??= {});
+      kubeconfig[status] = secretStatus(context, object, changed, kubeconfig[status]);
+    },
+  };
+}
+
+export const adminKubeconfigStep = kubeconfigStep(
+  "admin-kubeconfig",
+  (c) => c.names.adminKubeconfig,
+  [
+    {
+      key: "admin.conf",
+      profile: "admin",
+      server: advertisedServer,
+      variants: [{ key: "admin.svc", server: serviceServer }],
+    },
+    {
+      key: "super-admin.conf",
+      profile: "superAdmin",
+      server: advertisedServer,
+      variants: [{ key: "super-admin.svc", server: serviceServer }],
+    },
+  ],
+  "admin",
+);
+
+export const controllerManagerKubeconfigStep = kubeconfigStep(
+  "controller-manager-kubeconfig",
+  (c) => c.names.controllerManagerKubeconfig,
+  [{ key: "controller-manager.conf", profile: "controllerManager", server: localServer }],
+  "controllerManager",
+  "controller-manager-kubeconfig",
+);
+
+export const schedulerKubeconfigStep = kubeconfigStep(
+  "scheduler-kubeconfig",
+  (c) => c.names.schedulerKubeconfig,
+  [{ key: "scheduler.conf", profile: "scheduler", server: localServer }],
+  "scheduler",
+  "scheduler-kubeconfig",
+);

@@ -1,0 +1,32 @@
+// The order of the TenantControlPlane pipeline for the etcd driver (reference §2): each step may use what the
+// steps before it resolved. Konnectivity, ingress, gateway, migration and upgrade steps come with their features.
+import {
+  apiServerCertificateStep,
+  apiServerKubeletClientCertificateStep,
+  caStep,
+  frontProxyCaStep,
+  frontProxyClientCertificateStep,
+  serviceAccountStep,
+} from "./certificates.js";
+import type { PipelineStep } from "./context.js";
+import { dataStoreCertificateStep, dataStoreConfigStep, dataStoreSetupStep } from "./datastore-steps.js";
+import { adminKubeconfigStep, controllerManagerKubeconfigStep, schedulerKubeconfigStep } from "./kubeconfigs.js";
+import { deploymentStep, kubeadmConfigStep, serviceStep } from "./workload-steps.js";
+
+export const pipeline: readonly PipelineStep[] = [
+  serviceStep,
+  kubeadmConfigStep,
+  caStep,
+  frontProxyCaStep,
+  serviceAccountStep,
+  apiServerCertificateStep,
+  apiServerKubeletClientCertificateStep,
+  frontProxyClientCertificateStep,
+  adminKubeconfigStep,
+  controllerManagerKubeconfigStep,
+  schedulerKubeconfigStep,
+  dataStoreConfigStep,
+  dataStoreSetupStep,
+  dataStoreCertificateStep,
+  deploymentStep,
+];

@@ -1,0 +1,219 @@
+// Reconciles one TenantControlPlane: resolves its DataStore, walks the pipeline, writes status once (only when it
+// changed), and on deletion removes the tenant's data, user and grants from the DataStore before letting go.
+import type { DataStore, TenantControlPlane } from "../../api/v1alpha1/kinds.js";
+import { apiVersion } from "../../api/v1alpha1/kinds.js";
+import type { TenantControlPlaneStatus } from "../../api/v1alpha1/tenantcontrolplane.js";
+import { DataStoreValidationError, resolveConnectionConfig } from "../../datastore/connection-config.js";
+import type { DataStoreConnections } from "../../datastore/connections.js";
+import { isPaused } from "../../resources/labels.js";
+import { resourceNames } from "../../resources/names.js";
+import { setCondition, type Condition } from "../../runtime/conditions.js";
+import type { ReconcileContext, ReconcileResult, Reconciler } from "../../runtime/controller.js";
+import type { EventRecorder } from "../../runtime/events.js";
+import type { Informer } from "../../runtime/informer.js";
+import type { KubeClient } from "../../runtime/kube-client.js";
+import { resourceTypes } from "../../runtime/resource-types.js";
+import { removeFinalizer } from "../../runtime/finalizers.js";
+import { dataStoreValidationCondition } from "../datastore/conditions.js";
+import { canonicalJson } from "../canonical-json.js";
+import type { PipelineContext, PipelineOptions } from "./context.js";
+import { asProblem, dataStoreFinalizer, dataStoreSecretFinalizer, tenantStorageNames } from "./datastore-steps.js";
+import { pipeline } from "./pipeline.js";
+import { ReconcileProblem } from "./problem.js";
+import type { Secret } from "./objects.js";
+
+export const reconciledCondition = "Reconciled";
+
+export interface TenantControlPlaneReconcilerOptions extends PipelineOptions {
+  /** --datastore: used when spec.dataStore is empty. */
+  readonly defaultDataStore?: string;
+}
+
+export interface TenantControlPlaneReconcilerDeps {
+  readonly client: KubeClient;
+  readonly events: EventRecorder;
+  readonly connections: DataStoreConnections;
+  readonly dataStores: Informer<DataStore>;
+  readonly options: TenantControlPlaneReconcilerOptions;
+  /** Observes each pipeline step's duration (kamaji_handler_time_seconds). */
+  readonly observeStep?: (step: string, seconds: number) => void;
+}
+
+export class TenantControlPlaneReconciler implements Reconciler {
+  constructor(private readonly deps: TenantControlPlaneReconcilerDeps) {}
+
+  async reconcile(key: string, { log, signal }: ReconcileContext): Promise<ReconcileResult | undefined> {
+    const [namespace = "", name = ""] = key.split("/");
+    const { client } = this.deps;
+    const tcp = await client.get<TenantControlPlane>(resourceTypes.tenantControlPlane, name, namespace);
+    if (tcp === undefined) return undefined;
+    if (isPaused(tcp.metadata)) {
+      log.info("paused reconciliation, no further actions");
+      return undefined;
+    }
+    if (tcp.metadata.deletionTimestamp !== undefined) {
+      await this.#finalize(tcp, log);
+      return undefined;
+    }
+
+    const status: TenantControlPlaneStatus = structuredClone(tcp.status ?? {});
+    try {
+      const dataStore = this.#resolveDataStore(tcp);
+      const connectionConfig = await resolveConnectionConfig(client, dataStore).catch((error: unknown) => {
+        throw error instanceof DataStoreValidationError
+          ? new ReconcileProblem("DataStoreInvalid", error.message, undefined, { cause: error })
+          : error;
+      });
+      const context: PipelineContext = {
+        client,
+        log,
+        options: this.deps.options,
+        tcp,
+        names: resourceNames(name),
+        owner: {
+          apiVersion,
+          kind: "TenantControlPlane",
+          name,
+          uid: tcp.metadata.uid ?? "",
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+        now: new Date(),
+        dataStore,
+        connectionConfig,
+        connection: this.deps.connections.get(connectionConfig),
+        status,
+        secretChecksums: {},
+      };
+      for (const step of pipeline) {
+        if (signal.aborted) throw new Error(`reconcile of ${key} aborted before step ${step.name}`);
+        const started = process.hrtime.bigint();
+        try {
+          await step.run(context);
+        } catch (error) {
+          throw asProblem(error, `step ${step.name}`);
+        } finally {
+          this.deps.observeStep?.(step.name, Number(process.hrtime.bigint() - started) / 1e9);
+        }
+      }
+      status.observedGeneration = tcp.metadata.generation;
+      status.conditions = withReconciled(status, tcp, "True", "ReconcileSucceeded", "every resource is in place");
+      await this.#writeStatus(tcp, status);
+      return undefined;
+    } catch (error) {
+      const problem = error instanceof ReconcileProblem ? error : undefined;
+      const reason = problem?.reason ?? "ReconcileFailed";
+      const message = error instanceof Error ? error.message : String(error);
+      status.conditions = withReconciled(status, tcp, "False", reason, message);
+      await this.#writeStatus(tcp, status).catch((writeError: unknown) => {
+        log.warn({ error: writeError }, "could not write the status after a failed reconcile");
+      });
+      if (problem?.retryAfterMs !== undefined) return { requeueAfterMs: problem.retryAfterMs };
+      await this.deps.events.record(tcp, { type: "Warning", reason, action: "Reconcile", note: message });
+      throw error;
+    }
+  }
+
+  #resolveDataStore(tcp: TenantControlPlane): DataStore {
+    const wanted = tcp.spec.dataStore || this.deps.options.defaultDataStore;
+    if (!wanted) {
+      throw new ReconcileProblem(
+        "NoDataStore",
+        "spec.dataStore is empty and the manager has no default DataStore (--datastore)",
+      );
+    }
+    const recorded = tcp.status?.storage?.dataStoreName;
+    if (recorded !== undefined && recorded !== "" && recorded !== wanted) {
+      throw new ReconcileProblem(
+        "UnsupportedConfiguration",
+        `spec.dataStore changed from ${recorded} to ${wanted}: DataStore migration is not supported yet`,
+      );
+    }
+    const dataStore = this.deps.dataStores.get(wanted);
+    if (dataStore === undefined) throw new ReconcileProblem("DataStoreNotFound", `DataStore ${wanted} does not exist`);
+    if (dataStore.status?.ready !== true) {
+      const why = dataStore.status?.conditions?.find((c) => c.type === dataStoreValidationCondition)?.message;
+      throw new ReconcileProblem("DataStoreNotReady", `DataStore ${wanted} is not ready${why ? `: ${why}` : ""}`);
+    }
+    return dataStore;
+  }
+
+  async #finalize(tcp: TenantControlPlane, log: ReconcileContext["log"]): Promise<void> {
+    if (!(tcp.metadata.finalizers ?? []).includes(dataStoreFinalizer)) return;
+    const { client } = this.deps;
+    const name = tcp.status?.storage?.dataStoreName || tcp.spec.dataStore || this.deps.options.defaultDataStore || "";
+    const dataStore = await client.get<DataStore>(resourceTypes.dataStore, name);
+    if (dataStore === undefined) {
+      throw new ReconcileProblem(
+        "DataStoreNotFound",
+        `cannot remove the tenant's data: DataStore ${name} does not exist`,
+      );
+    }
+    const connection = this.deps.connections.get(await resolveConnectionConfig(client, dataStore));
+    const { schema, user } = tenantStorageNames({ tcp });
+    try {
+      await connection.teardown({ schema, user, password: "" });
+    } catch (error) {
+      const problem = asProblem(error, `removing schema ${schema} and user ${user}`);
+      const message = problem instanceof Error ? problem.message : String(problem);
+      await this.deps.events.record(tcp, {
+        type: "Warning",
+        reason: "DataStoreCleanupFailed",
+        action: "Delete",
+        note: message,
+      });
+      throw problem;
+    }
+    await this.#releaseConfigSecret(tcp);
+    await removeFinalizer(client, resourceTypes.tenantControlPlane, tcp, dataStoreFinalizer);
+    log.info({ dataStore: name, schema, user }, "removed the tenant's data, user and grants from the DataStore");
+    await this.deps.events.record(tcp, {
+      type: "Normal",
+      reason: "DataStoreCleanedUp",
+      action: "Delete",
+      note: `removed schema ${schema} and user ${user} from DataStore ${name}`,
+    });
+  }
+
+  // The datastore-config Secret holds a finalizer so that the password outlives an accidental Secret deletion.
+  async #releaseConfigSecret(tcp: TenantControlPlane): Promise<void> {
+    const { client } = this.deps;
+    const secret = await client.get<Secret>(
+      resourceTypes.secret,
+      resourceNames(tcp.metadata.name ?? "").dataStoreConfig,
+      tcp.metadata.namespace,
+    );
+    if (secret !== undefined) await removeFinalizer(client, resourceTypes.secret, secret, dataStoreSecretFinalizer);
+  }
+
+  async #writeStatus(tcp: TenantControlPlane, status: TenantControlPlaneStatus): Promise<void> {
+    if (canonicalJson(status) === canonicalJson(tcp.status ?? {})) return;
+    await this.deps.client.apply(
+      resourceTypes.tenantControlPlane,
+      {
+        apiVersion,
+        kind: "TenantControlPlane",
+        metadata: { name: tcp.metadata.name, namespace: tcp.metadata.namespace },
+        status,
+      } as never,
+      this.deps.options.fieldManager,
+      "status",
+    );
+  }
+}
+
+function withReconciled(
+  status: TenantControlPlaneStatus,
+  tcp: TenantControlPlane,
+  value: "True" | "False",
+  reason: string,
+  message: string,
+): Condition[] {
+  return setCondition(status.conditions as Condition[] | undefined, {
+    type: reconciledCondition,
+    status: value,
+    reason,
+    message,
+    observedGeneration: tcp.metadata.generation,
+  });
+}
