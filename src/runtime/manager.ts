@@ -39,6 +39,11 @@ export class Manager {
           });
   }
 
+  /** True while this process holds the lease (always, without leader election). */
+  get isLeader(): boolean {
+    return this.#elector?.isLeader ?? true;
+  }
+
   get servers(): readonly Server[] {
     return this.#servers;
   }

@@ -1,0 +1,194 @@
+// An api tier with our CRDs, a real etcd with TLS and auth registered as a DataStore, and managers run in-process.
+import { appendFileSync } from "node:fs";
+import { Writable } from "node:stream";
+import { createKamajiManager, type KamajiManager } from "../../src/controllers/setup.js";
+import { KubeClient } from "../../src/runtime/kube-client.js";
+import { createLogger } from "../../src/runtime/logger.js";
+import { resourceTypes } from "../../src/runtime/resource-types.js";
+import { waitFor } from "../../tools/cluster/wait.js";
+import { startTestApiTier, type ApiTier } from "./api-tier.js";
+import { startTestEtcd, type TestEtcd } from "./etcd.js";
+
+const repo = new URL("../../", import.meta.url).pathname;
+
+export interface OperatorEnvironment {
+  readonly cluster: ApiTier;
+  readonly etcd: TestEtcd;
+  readonly client: KubeClient;
+  stop(): Promise<void>;
+}
+
+export const b64 = (text: string): string => Buffer.from(text, "utf8").toString("base64");
+
+/** A DataStore for `etcd` whose credentials live in a Secret of `kamaji-system`. */
+export function etcdDataStore(name: string, etcd: TestEtcd, secretName = `${name}-certs`) {
+  const ref = (keyPath: string) => ({ secretReference: { name: secretName, namespace: "kamaji-system", keyPath } });
+  return {
+    secret: {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: secretName, namespace: "kamaji-system" },
+      data: {
+        "ca.crt": b64(etcd.caPem),
+        "ca.key": b64(etcd.caKeyPem),
+        "tls.crt": b64(etcd.rootCertPem),
+        "tls.key": b64(etcd.rootKeyPem),
+      },
+    },
+    dataStore: {
+      apiVersion: "kamaji.clastix.io/v1alpha1",
+      kind: "DataStore",
+      metadata: { name },
+      spec: {
+        driver: "etcd",
+        endpoints: etcd.endpoints,
+        tlsConfig: {
+          certificateAuthority: { certificate: ref("ca.crt"), privateKey: ref("ca.key") },
+          clientCertificate: { certificate: ref("tls.crt"), privateKey: ref("tls.key") },
+        },
+      },
+    },
+  };
+}
+
+export async function startOperatorEnvironment(): Promise<OperatorEnvironment> {
+  const cluster = await startTestApiTier();
+  try {
+    await cluster.kubectl(["apply", "--server-side", "-f", `${repo}config/crd/`]);
+    await cluster.kubectl(["wait", "--for=condition=Established", "crd", "--all", "--timeout=60s"]);
+    await cluster.kubectl(["create", "namespace", "kamaji-system"]);
+    const etcd = await startTestEtcd();
+    const client = KubeClient.load(cluster.kubeconfig);
+    return {
+      cluster,
+      etcd,
+      client,
+      stop: async () => {
+        client.close();
+        await etcd.stop();
+        await cluster.stop();
+      },
+    };
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+}
+
+export interface RunningManager {
+  readonly kamaji: KamajiManager;
+  /** Everything the manager logged, one JSON object per line. */
+  readonly logs: string[];
+  readonly done: Promise<"stopped" | "leadership-lost">;
+  stop(): Promise<"stopped" | "leadership-lost">;
+}
+
+export function startManager(
+  env: OperatorEnvironment,
+  options: { leaderElection?: boolean; defaultDataStore?: string; healthPort?: number; metricsPort?: number } = {},
+): RunningManager {
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      // KAMAJI_TEST_LOGS=<file> keeps the managers' logs for debugging a failed run.
+      if (process.env.KAMAJI_TEST_LOGS) appendFileSync(process.env.KAMAJI_TEST_LOGS, chunk);
+      logs.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+      callback();
+    },
+  });
+  const client = KubeClient.load(env.cluster.kubeconfig);
+  const kamaji = createKamajiManager({
+    client,
+    log: createLogger("debug", sink),
+    fieldManager: "kamaji",
+    version: "test",
+    maxConcurrentReconciles: 4,
+    reconcileTimeoutMs: 30_000,
+    certificateExpirationDeadlineMs: 24 * 3_600_000,
+    keyAlgorithm: "ECDSA",
+    kineImage: "docker.io/rancher/kine:v0.17.5",
+    imagePullPolicy: "IfNotPresent",
+    dataStoreRecheckMs: 2_000,
+    ...(options.defaultDataStore === undefined ? {} : { defaultDataStore: options.defaultDataStore }),
+    ...(options.leaderElection === true ? { leaderElectionNamespace: "kamaji-system" } : {}),
+    ...(options.healthPort === undefined ? {} : { healthAddress: { host: "127.0.0.1", port: options.healthPort } }),
+    ...(options.metricsPort === undefined ? {} : { metricsAddress: { host: "127.0.0.1", port: options.metricsPort } }),
+  });
+  const abort = new AbortController();
+  const done = kamaji.run(abort.signal).finally(() => {
+    client.close();
+  });
+  return {
+    kamaji,
+    logs,
+    done,
+    stop: async () => {
+      abort.abort();
+      return done;
+    },
+  };
+}
+
+export interface TenantControlPlaneObject {
+  metadata: { name: string; namespace: string; uid?: string; finalizers?: string[]; generation?: number };
+  spec: Record<string, unknown>;
+  status?: any;
+}
+
+export function tenantControlPlane(name: string, namespace: string, dataStore?: string) {
+  return {
+    apiVersion: "kamaji.clastix.io/v1alpha1",
+    kind: "TenantControlPlane",
+    metadata: { name, namespace },
+    spec: {
+      ...(dataStore === undefined ? {} : { dataStore }),
+      controlPlane: { deployment: { replicas: 1 }, service: { serviceType: "ClusterIP" } },
+      kubernetes: { version: "v1.34.10", kubelet: {} },
+      networkProfile: {},
+    },
+  };
+}
+
+export function getTcp(env: OperatorEnvironment, name: string, namespace: string) {
+  return env.client.get<TenantControlPlaneObject & { apiVersion: string; kind: string }>(
+    resourceTypes.tenantControlPlane,
+    name,
+    namespace,
+  );
+}
+
+/** Waits until the TCP's status has its Deployment and observedGeneration == generation. */
+export function waitReconciled(env: OperatorEnvironment, name: string, namespace: string, timeoutMs = 90_000) {
+  return waitFor(
+    `TenantControlPlane ${namespace}/${name} to be reconciled`,
+    async () => {
+      const tcp = await getTcp(env, name, namespace);
+      const reconciled =
+        tcp?.status?.kubernetesResources?.deployment !== undefined &&
+        tcp.status.observedGeneration === tcp.metadata.generation;
+      return reconciled ? tcp : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+export function waitCondition(
+  env: OperatorEnvironment,
+  name: string,
+  namespace: string,
+  status: "True" | "False",
+  reason?: string,
+  timeoutMs = 60_000,
+) {
+  return waitFor(
+    `TenantControlPlane ${namespace}/${name} condition Reconciled=${status}${reason ? ` (${reason})` : ""}`,
+    async () => {
+      const tcp = await getTcp(env, name, namespace);
+      const condition = tcp?.status?.conditions?.find((c: { type: string }) => c.type === "Reconciled");
+      return condition?.status === status && (reason === undefined || condition.reason === reason)
+        ? condition
+        : undefined;
+    },
+    timeoutMs,
+  );
+}
