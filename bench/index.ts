@@ -9,6 +9,10 @@ const benchmarks: Record<string, Benchmark> = {
     description: "certificate set of one TenantControlPlane, RSA vs ECDSA [--runs N]",
     load: () => import("./pki.js"),
   },
+  reconcile: {
+    description: "N TenantControlPlanes on one etcd DataStore, api tier [--tcps N] [--runs N] [--key-algorithm ECDSA|RSA]",
+    load: () => import("./reconcile.js"),
+  },
 };
 
 function usage(): string {

@@ -1,9 +1,14 @@
 #!/usr/bin/env node
 // The `kamaji` binary: one subcommand per role, as upstream (manager now; migrate and kubeconfig-generator later).
 import "reflect-metadata";
+import { readFileSync } from "node:fs";
 import { Command } from "commander";
-import packageJson from "../../package.json" with { type: "json" };
 import { managerCommand } from "./manager-command.js";
+
+// src/cli/main.ts and dist/cli/main.js are both two levels below package.json.
+const packageJson = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+  version: string;
+};
 
 const program = new Command("kamaji")
   .description("Kamaji: Kubernetes control planes as pods in a management cluster.")

@@ -16,9 +16,9 @@ import {
   type Extension,
   ExtendedKeyUsageExtension,
   type JsonGeneralName,
-  type JsonName,
   KeyUsageFlags,
   KeyUsagesExtension,
+  Name,
   PeculiarCertificate,
   SubjectAlternativeNameExtension,
   SubjectKeyIdentifierExtension,
@@ -85,11 +85,19 @@ function keyUsageExtension(subjectPublicKey: CryptoKey): KeyUsagesExtension {
     : new KeyUsagesExtension(KeyUsageFlags.digitalSignature, true);
 }
 
-/** O before CN, the order Go's pkix.Name produces. */
-function subjectName(request: CertificateRequest): JsonName {
+/**
+ * O before CN, the order Go's pkix.Name produces. Values are passed as typed ASN.1 strings, never as text: the
+ * library parses plain strings as RFC 4514 (dropping backslashes and quotes, decoding `#` hex), which would let a
+ * tenant-chosen name such as `"root"` come out as CN=root. PrintableString when it can hold the value, as Go does.
+ */
+function subjectName(request: CertificateRequest): Name {
+  const value = (text: string) =>
+    /^[A-Za-z0-9 '()+,\-./:=?]*$/.test(text) ? { printableString: text } : { utf8String: text };
   const organizations = request.organizations ?? [];
-  const name: JsonName = organizations.length > 0 ? [{ O: [...organizations] }] : [];
-  return [...name, { CN: [request.commonName] }];
+  return new Name([
+    ...(organizations.length > 0 ? [{ O: organizations.map(value) }] : []),
+    { CN: [value(request.commonName)] },
+  ]);
 }
 
 function subjectAltNamesFor(request: CertificateRequest, context: string): JsonGeneralName[] {

@@ -7,9 +7,10 @@ export {
   ExtendedKeyUsageExtension,
   KeyUsageFlags,
   KeyUsagesExtension,
+  Name,
   SubjectAlternativeNameExtension,
   SubjectKeyIdentifierExtension,
   X509Certificate as PeculiarCertificate,
   X509CertificateGenerator,
 } from "@peculiar/x509";
-export type { Extension, JsonGeneralName, JsonName } from "@peculiar/x509";
+export type { Extension, JsonGeneralName } from "@peculiar/x509";

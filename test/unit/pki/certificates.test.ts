@@ -337,3 +337,32 @@ test("serial numbers are positive, minimal DER integers below 2^63", () => {
     assert.ok(value >= 1n && value < 2n ** 63n, hex);
   }
 });
+
+describe("subject names taken from users are written verbatim", () => {
+  // A tenant picks its datastore user name, which becomes a certificate CN: it must never be re-parsed as a
+  // distinguished-name string (quotes stripped, `#` hex-decoded, escapes resolved), or `"root"` would become root.
+  const hostile = ['"root"', "#726f6f74", "ro\\,ot", "a\\0ab", "x, CN=root", "ü-user", " lead", "O=system:masters"];
+  for (const name of hostile) {
+    test(`CN ${JSON.stringify(name)}`, async () => {
+      const authority = await createCertificateAuthority({ commonName: "ca", key: await generateKeyPair("ECDSA") });
+      const key = await generateKeyPair("ECDSA");
+      const certificate = await issueCertificate(authority, key.publicKey, {
+        commonName: name,
+        organizations: [name],
+        extendedKeyUsages: ["clientAuth"],
+      });
+      assert.equal(certificate.commonName, name);
+      assert.deepEqual(certificate.organizations, [name]);
+      // openssl (not the library that wrote it) sees one O and one CN attribute.
+      const subject = await withFiles({ "c.crt": certificate.pem }, (dir) =>
+        opensslOk(["x509", "-in", "c.crt", "-noout", "-subject", "-nameopt", "multiline,utf8,-esc_msb"], dir),
+      );
+      const attributes = subject.split("\n").map((line) => /^\s*(\w+)\s+=/.exec(line)?.[1]);
+      assert.deepEqual(
+        attributes.filter((a) => a === "commonName" || a === "organizationName"),
+        ["organizationName", "commonName"],
+        subject,
+      );
+    });
+  }
+});
