@@ -10,7 +10,8 @@ const benchmarks: Record<string, Benchmark> = {
     load: () => import("./pki.js"),
   },
   reconcile: {
-    description: "N TenantControlPlanes on one etcd DataStore, api tier [--tcps N] [--runs N] [--key-algorithm ECDSA|RSA]",
+    description:
+      "N TenantControlPlanes on one etcd DataStore, api tier [--tcps N] [--runs N] [--key-algorithm ECDSA|RSA]",
     load: () => import("./reconcile.js"),
   },
 };

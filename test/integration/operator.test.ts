@@ -253,6 +253,37 @@ describe("operator on the api tier with an etcd DataStore", { timeout: 600_000 }
     await env.cluster.kubectl(["delete", "datastore", "etcd-wrong", "--wait=true", "--timeout=30s"]);
   });
 
+  test("a DataStore whose Secret lacks a key says which key, and recovers when it is added", async () => {
+    const partial = etcdDataStore("etcd-partial", env.etcd, "etcd-partial-certs");
+    const complete = structuredClone(partial.secret);
+    delete (partial.secret.data as Record<string, string>)["tls.key"];
+    await env.cluster.kubectl(["apply", "-f", "-"], JSON.stringify(partial.secret));
+    await env.cluster.kubectl(["apply", "-f", "-"], JSON.stringify(partial.dataStore));
+    const condition = await waitFor(
+      "etcd-partial to report the missing key",
+      async () => {
+        const found = await env.client.get<any>(resourceTypes.dataStore, "etcd-partial");
+        const c = found?.status?.conditions?.find((x: any) => x.type === "kamaji.clastix.io/DataStoreValidation");
+        return c?.status === "False" ? c : undefined;
+      },
+      30_000,
+    );
+    assert.equal(condition.reason, "TLSConfigurationValidationFailed");
+    assert.equal(
+      condition.message,
+      'DataStore etcd-partial: spec.tlsConfig.clientCertificate.privateKey.secretReference.keyPath: Secret kamaji-system/etcd-partial-certs has no key "tls.key"',
+    );
+    // Fixing the Secret is enough: Secrets referenced by DataStores are watched.
+    await env.cluster.kubectl(["apply", "-f", "-"], JSON.stringify(complete));
+    await waitFor(
+      "etcd-partial to become ready",
+      async () =>
+        (await env.client.get<any>(resourceTypes.dataStore, "etcd-partial"))?.status?.ready === true ? true : undefined,
+      30_000,
+    );
+    await env.cluster.kubectl(["delete", "datastore", "etcd-partial", "--wait=true", "--timeout=30s"]);
+  });
+
   test("an etcd outage gives a condition with a reason, and the tenant recovers by itself", async () => {
     await env.etcd.kill();
     try {

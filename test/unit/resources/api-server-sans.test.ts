@@ -1,21 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { TenantControlPlane } from "../../../src/api/v1alpha1/kinds.js";
+import { tenantControlPlaneWith } from "./fixtures.js";
 import { apiServerSubjectAltNames } from "../../../src/resources/api-server-sans.js";
 
 function tenantControlPlane(edit: (tcp: TenantControlPlane) => void = () => undefined): TenantControlPlane {
-  const tcp: TenantControlPlane = {
-    apiVersion: "kamaji.clastix.io/v1alpha1",
-    kind: "TenantControlPlane",
-    metadata: { name: "tenant-a", namespace: "tenants" },
-    spec: {
-      controlPlane: { service: { serviceType: "LoadBalancer" } },
-      kubernetes: { version: "v1.34.10", kubelet: {} },
-      networkProfile: { port: 6443, serviceCidrs: ["10.96.0.0/16"] },
-    },
-  };
-  edit(tcp);
-  return tcp;
+  return tenantControlPlaneWith({ networkProfile: { port: 6443, serviceCidrs: ["10.96.0.0/16"] } }, edit);
 }
 
 const kubeadmDnsNames = ["kubernetes", "kubernetes.default", "kubernetes.default.svc"];

@@ -2,16 +2,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import type { TenantControlPlane } from "../../../src/api/v1alpha1/kinds.js";
+import { tenantControlPlaneWith } from "./fixtures.js";
 import { buildKubeadmConfig, kamajiCertSANs, type KubeadmConfigInput } from "../../../src/resources/kubeadm-config.js";
 
 function tenantControlPlane(edit: (tcp: TenantControlPlane) => void = () => undefined): TenantControlPlane {
-  const tcp: TenantControlPlane = {
-    apiVersion: "kamaji.clastix.io/v1alpha1",
-    kind: "TenantControlPlane",
-    metadata: { name: "tenant-a", namespace: "tenants" },
-    spec: {
-      controlPlane: { service: { serviceType: "LoadBalancer" } },
-      kubernetes: { version: "v1.34.10", kubelet: {} },
+  return tenantControlPlaneWith(
+    {
       networkProfile: {
         port: 6443,
         clusterDomain: "cluster.local",
@@ -21,9 +17,8 @@ function tenantControlPlane(edit: (tcp: TenantControlPlane) => void = () => unde
         podCidrs: ["10.244.0.0/16"],
       },
     },
-  };
-  edit(tcp);
-  return tcp;
+    edit,
+  );
 }
 
 const etcdInput: KubeadmConfigInput = {

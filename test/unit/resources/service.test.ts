@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { TenantControlPlane } from "../../../src/api/v1alpha1/kinds.js";
+import { tenantControlPlaneWith } from "./fixtures.js";
 import {
   buildService,
   joinHostPort,
@@ -11,18 +12,10 @@ import {
 } from "../../../src/resources/service.js";
 
 function tenantControlPlane(edit: (tcp: TenantControlPlane) => void = () => undefined): TenantControlPlane {
-  const tcp: TenantControlPlane = {
-    apiVersion: "kamaji.clastix.io/v1alpha1",
-    kind: "TenantControlPlane",
-    metadata: { name: "tenant-a", namespace: "tenants" },
-    spec: {
-      controlPlane: { service: { serviceType: "ClusterIP" } },
-      kubernetes: { version: "v1.34.10", kubelet: {} },
-      networkProfile: { port: 6443 },
-    },
-  };
-  edit(tcp);
-  return tcp;
+  return tenantControlPlaneWith(
+    { controlPlane: { service: { serviceType: "ClusterIP" } }, networkProfile: { port: 6443 } },
+    edit,
+  );
 }
 
 const labels = {
