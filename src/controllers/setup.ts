@@ -172,19 +172,16 @@ export function createKamajiManager(options: KamajiManagerOptions): KamajiManage
   };
   for (const type of [resourceTypes.deployment, resourceTypes.service, resourceTypes.configMap])
     owned(type).on(ownerHandlers);
+  const onSecret = (secret: KubeObject) => {
+    enqueueOwner(secret);
+    enqueueDataStoresReferencing(secret);
+  };
   secrets.on({
-    add: (secret) => {
-      enqueueOwner(secret);
-      enqueueDataStoresReferencing(secret);
-    },
+    add: onSecret,
     update: (_old, secret) => {
-      enqueueOwner(secret);
-      enqueueDataStoresReferencing(secret);
+      onSecret(secret);
     },
-    delete: (secret) => {
-      enqueueOwner(secret);
-      enqueueDataStoresReferencing(secret);
-    },
+    delete: onSecret,
   });
   function enqueueDataStoresReferencing(secret: KubeObject) {
     for (const dataStore of dataStores.byIndex(dataStoreSecretIndex, objectKey(secret.metadata))) {

@@ -1,3 +1,5 @@
+import { rfc3339 } from "./time.js";
+
 // metav1.Condition lists: setting a condition keeps its lastTransitionTime unless its status changes.
 export type ConditionStatus = "True" | "False" | "Unknown";
 
@@ -21,11 +23,8 @@ export function setCondition(
   const list = [...(conditions ?? [])];
   const index = list.findIndex((condition) => condition.type === update.type);
   const previous = index >= 0 ? list[index] : undefined;
-  // metav1.Time has second precision: anything finer would differ from what the API server stores and returns.
   const transition =
-    previous !== undefined && previous.status === update.status
-      ? previous.lastTransitionTime
-      : now.toISOString().replace(/\.\d{3}Z$/, "Z");
+    previous !== undefined && previous.status === update.status ? previous.lastTransitionTime : rfc3339(now);
   const condition: Condition = { ...update, lastTransitionTime: transition };
   if (index >= 0) list[index] = condition;
   else list.push(condition);

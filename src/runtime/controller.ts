@@ -19,14 +19,6 @@ export interface Reconciler {
   reconcile(key: string, context: ReconcileContext): Promise<ReconcileResult | undefined>;
 }
 
-/** An error a retry cannot fix (bad spec): logged and counted, not requeued. The next change re-triggers. */
-export class TerminalError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "TerminalError";
-  }
-}
-
 export interface ControllerOptions {
   readonly name: string;
   readonly workers: number;
@@ -107,10 +99,6 @@ export class Controller {
     } catch (error) {
       metrics.reconcileTotal.inc({ controller: name, result: "error" });
       metrics.reconcileErrors.inc({ controller: name });
-      if (error instanceof TerminalError) {
-        log.error({ error }, "reconcile failed permanently");
-        return;
-      }
       if (stop.aborted) return;
       const retryInMs = this.queue.addRateLimited(key);
       log.warn({ error, retryInMs, failures: this.queue.failures(key) }, "reconcile failed");

@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import type { Logger } from "./logger.js";
 import type { KubeClient, KubeObject } from "./kube-client.js";
 import { resourceTypes } from "./resource-types.js";
+import { microTime } from "./time.js";
 
 export type EventType = "Normal" | "Warning";
 
@@ -16,7 +17,6 @@ export interface EventRecord {
 }
 
 const SERIES_WINDOW_MS = 10 * 60_000;
-const microTime = (date: Date): string => date.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
 
 interface SeriesEntry {
   name: string;

@@ -1,6 +1,5 @@
 // Plain HTTP endpoints of the manager: /healthz and /readyz on one address, /metrics on another.
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 
 export type Check = () => string | undefined;
@@ -57,10 +56,6 @@ export function serveMetrics(address: { host: string; port: number }, registry: 
   return serve(address, {
     "/metrics": async () => [200, await registry.metrics(), registry.contentType],
   });
-}
-
-export function boundPort(server: Server): number {
-  return (server.address() as AddressInfo).port;
 }
 
 export function closeServer(server: Server): Promise<void> {

@@ -3,6 +3,7 @@
 // differences with the store are delivered as add/update/delete; any other failure restarts it with backoff.
 import type { Logger } from "./logger.js";
 import { isGone, type KubeClient, type KubeObject, type WatchEvent } from "./kube-client.js";
+import { isAborted, sleep } from "./abort.js";
 import { apiVersionOf, type ResourceType } from "./resource-types.js";
 
 export interface InformerHandlers<T> {
@@ -180,21 +181,4 @@ export class Informer<T extends KubeObject> {
       }
     }
   }
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
-
-/** Reads `signal.aborted` through a call, so type narrowing from an earlier check does not hide a later abort. */
-export function isAborted(signal: AbortSignal): boolean {
-  return signal.aborted;
 }

@@ -169,21 +169,6 @@ export class KubeClient {
     });
   }
 
-  /** Deletes; a missing object is not an error. `uid` makes the delete apply only to that incarnation. */
-  async delete(type: ResourceType, name: string, namespace?: string, uid?: string): Promise<void> {
-    const body = {
-      kind: "DeleteOptions",
-      apiVersion: "v1",
-      propagationPolicy: "Background",
-      ...(uid === undefined ? {} : { preconditions: { uid } }),
-    };
-    try {
-      await this.request({ method: "DELETE", path: resourcePath(type, namespace, name), body });
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-  }
-
   /**
    * Streams watch events to `onEvent` until the server ends the watch or `signal` aborts; resolves then.
    * An ERROR event (e.g. 410 Gone: resourceVersion too old) rejects with the matching KubeApiError.

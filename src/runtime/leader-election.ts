@@ -5,7 +5,8 @@
 import type { Logger } from "./logger.js";
 import { isConflict, type KubeClient, type KubeObject } from "./kube-client.js";
 import { resourceTypes } from "./resource-types.js";
-import { isAborted, sleep } from "./informer.js";
+import { microTime } from "./time.js";
+import { isAborted, sleep } from "./abort.js";
 
 interface LeaseSpec {
   holderIdentity?: string;
@@ -29,9 +30,6 @@ export interface LeaderElectionOptions {
 }
 
 export const defaultLeaseTimings = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
-
-// Kubernetes MicroTime: RFC 3339 with microseconds.
-const microTime = (date: Date): string => date.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
 
 export class LeaderElector {
   #observedRecord = "";

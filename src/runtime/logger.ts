@@ -18,6 +18,3 @@ export function createLogger(level: LogLevel = "info", destination?: NodeJS.Writ
     destination ?? process.stderr,
   );
 }
-
-/** A logger that drops everything, for library code used without a manager. */
-export const silentLogger: Logger = pino({ level: "silent" });

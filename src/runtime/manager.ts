@@ -3,7 +3,8 @@
 // caller exits and the pod restarts, as controller-runtime does, so two leaders never reconcile together.
 import type { Server } from "node:http";
 import type { Controller } from "./controller.js";
-import { isAborted, type Informer } from "./informer.js";
+import { isAborted } from "./abort.js";
+import type { Informer } from "./informer.js";
 import type { KubeClient, KubeObject } from "./kube-client.js";
 import { LeaderElector, type LeaderElectionOptions } from "./leader-election.js";
 import type { Logger } from "./logger.js";
@@ -42,10 +43,6 @@ export class Manager {
   /** True while this process holds the lease (always, without leader election). */
   get isLeader(): boolean {
     return this.#elector?.isLeader ?? true;
-  }
-
-  get servers(): readonly Server[] {
-    return this.#servers;
   }
 
   addInformer<T extends KubeObject>(informer: Informer<T>): Informer<T> {

@@ -15,7 +15,7 @@ import type { KubeClient } from "../../runtime/kube-client.js";
 import { resourceTypes } from "../../runtime/resource-types.js";
 import { canonicalJson } from "../canonical-json.js";
 import { removeFinalizer } from "../../runtime/finalizers.js";
-import { allowedDeletionCondition, dataStoreValidationCondition } from "./conditions.js";
+import { allowedDeletionCondition, dataStoreErrorReasons, dataStoreValidationCondition } from "./conditions.js";
 
 export const dataStoreInUseFinalizer = "kamaji.clastix.io/TenantControlPlane";
 /** Index of the TenantControlPlane informer: the DataStore a tenant's data lives on. */
@@ -129,11 +129,9 @@ export class DataStoreReconciler implements Reconciler {
       }
       if (error instanceof DataStoreError) {
         const reason =
-          error.reason === "Unreachable"
-            ? "DataStoreUnreachable"
-            : error.reason === "Unauthorized"
-              ? "DataStoreUnauthorized"
-              : "DataStoreCheckFailed";
+          error.reason === "Unreachable" || error.reason === "Unauthorized"
+            ? dataStoreErrorReasons[error.reason]
+            : "DataStoreCheckFailed";
         return { ...base, status: "False", reason, message: error.message };
       }
       return {

@@ -20,24 +20,8 @@ import { apiServerSubjectAltNames } from "../../resources/api-server-sans.js";
 import { secretDataChecksum } from "../../resources/checksum.js";
 import type { ComponentSecret } from "../../resources/deployment/input.js";
 import { certificateLifecycleLabel } from "../../resources/labels.js";
-import { resourceTypes } from "../../runtime/resource-types.js";
-import { rfc3339, type PipelineContext, type PipelineStep } from "./context.js";
-import { applySecret, decodeData, type Secret } from "./objects.js";
-
-type SecretStatus = { secretName?: string; checksum?: string; lastUpdate?: string };
-
-async function readSecret(context: PipelineContext, name: string): Promise<Secret | undefined> {
-  return context.client.get<Secret>(resourceTypes.secret, name, context.tcp.metadata.namespace);
-}
-
-/** Status entry for a Secret: lastUpdate moves only when the Secret changed. */
-function secretStatus(context: PipelineContext, secret: Secret, changed: boolean, previous?: SecretStatus) {
-  return {
-    secretName: secret.metadata.name,
-    checksum: secretDataChecksum(secret.data),
-    lastUpdate: changed || previous?.lastUpdate === undefined ? rfc3339(context.now) : previous.lastUpdate,
-  };
-}
+import type { PipelineContext, PipelineStep } from "./context.js";
+import { applySecret, decodeData, readSecret, secretStatus } from "./objects.js";
 
 async function tryLoad<T>(load: () => Promise<T>): Promise<T | undefined> {
   try {
@@ -217,5 +201,3 @@ export const frontProxyClientCertificateStep = leafStep("front-proxy-client-cert
   component: "front-proxy-client-certificate",
   status: "frontProxyClient",
 });
-
-export { secretStatus, readSecret };

@@ -9,6 +9,7 @@ import type { ComponentSecret } from "../../resources/deployment/input.js";
 import type { ResourceNames } from "../../resources/names.js";
 import type { KubeClient, OwnerReference } from "../../runtime/kube-client.js";
 import type { Logger } from "../../runtime/logger.js";
+import { rfc3339 } from "../../runtime/time.js";
 
 export interface PipelineOptions {
   readonly fieldManager: string;
@@ -53,4 +54,6 @@ export interface PipelineStep {
   run(context: PipelineContext): Promise<void>;
 }
 
-export const rfc3339 = (date: Date): string => date.toISOString().replace(/\.\d{3}Z$/, "Z");
+/** A status lastUpdate: moves to now only when the object changed (or had none yet). */
+export const lastUpdate = (context: PipelineContext, changed: boolean, previous: string | undefined): string =>
+  changed || previous === undefined ? rfc3339(context.now) : previous;

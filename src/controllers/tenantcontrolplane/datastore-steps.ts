@@ -7,9 +7,9 @@ import { certificateProblems, loadCertificateAndKey, parseCertificatePem } from 
 import { mapChecksum, secretDataChecksum } from "../../resources/checksum.js";
 import { certificateLifecycleLabel, checksumAnnotation } from "../../resources/labels.js";
 import { resourceTypes } from "../../runtime/resource-types.js";
-import { readSecret, secretStatus } from "./certificates.js";
-import { rfc3339, type PipelineContext, type PipelineStep } from "./context.js";
-import { applySecret, decodeData } from "./objects.js";
+import { lastUpdate, type PipelineContext, type PipelineStep } from "./context.js";
+import { applySecret, decodeData, readSecret, secretStatus } from "./objects.js";
+import { dataStoreErrorReasons } from "../datastore/conditions.js";
 import { ReconcileProblem } from "./problem.js";
 
 export const dataStoreFinalizer = "finalizer.kamaji.clastix.io";
@@ -79,7 +79,7 @@ export const dataStoreSetupStep: PipelineStep = {
         schema: storage.schema,
         user: storage.user,
         checksum,
-        lastUpdate: unchanged && previous.lastUpdate !== undefined ? previous.lastUpdate : rfc3339(context.now),
+        lastUpdate: lastUpdate(context, !unchanged, previous?.lastUpdate),
       },
     };
   },
@@ -176,13 +176,7 @@ async function ensureFinalizer(context: PipelineContext): Promise<void> {
 /** A driver failure as a condition reason the user can act on. */
 export function asProblem(error: unknown, doing: string): unknown {
   if (!(error instanceof DataStoreError)) return error;
-  const reason =
-    error.reason === "Unreachable"
-      ? "DataStoreUnreachable"
-      : error.reason === "Unauthorized"
-        ? "DataStoreUnauthorized"
-        : error.reason === "InvalidConfiguration"
-          ? "DataStoreInvalid"
-          : "DataStoreOperationFailed";
-  return new ReconcileProblem(reason, `${doing}: ${error.message}`, undefined, { cause: error });
+  return new ReconcileProblem(dataStoreErrorReasons[error.reason], `${doing}: ${error.message}`, undefined, {
+    cause: error,
+  });
 }

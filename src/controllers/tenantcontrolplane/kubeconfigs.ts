@@ -19,9 +19,8 @@ import { secretDataChecksum } from "../../resources/checksum.js";
 import type { ComponentSecret } from "../../resources/deployment/input.js";
 import { certificateLifecycleLabel } from "../../resources/labels.js";
 import { joinHostPort } from "../../resources/service.js";
-import { readSecret, secretStatus } from "./certificates.js";
 import type { PipelineContext, PipelineStep } from "./context.js";
-import { applySecret, decodeData } from "./objects.js";
+import { applySecret, decodeData, readSecret, secretStatus } from "./objects.js";
 
 interface KubeconfigFile {
   /** Secret key, e.g. admin.conf. */
@@ -87,12 +86,13 @@ async function issueKubeconfig(
   server: string,
 ): Promise<Kubeconfig> {
   const key = await generateKeyPair(context.options.keyAlgorithm);
-  const issued = encodeCertificateAndKey(await issueTenantCertificate(profile, ca, key, { now: context.now }));
+  const pair = await issueTenantCertificate(profile, ca, key, { now: context.now });
+  const issued = encodeCertificateAndKey(pair);
   return buildCertificateKubeconfig({
     clusterName: context.tcp.metadata.name ?? "",
     server,
     certificateAuthorityPem: ca.certificate.pem,
-    userName: (await loadCertificateAndKey(issued, "kubeconfig")).certificate.commonName,
+    userName: pair.certificate.commonName,
     clientCertificatePem: issued.certificatePem,
     clientKeyPem: issued.privateKeyPem,
   });

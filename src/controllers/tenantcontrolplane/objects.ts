@@ -3,7 +3,8 @@ import { kamajiLabels } from "../../resources/labels.js";
 import type { KubeObject } from "../../runtime/kube-client.js";
 import type { ResourceType } from "../../runtime/resource-types.js";
 import { resourceTypes } from "../../runtime/resource-types.js";
-import type { PipelineContext } from "./context.js";
+import { secretDataChecksum } from "../../resources/checksum.js";
+import { lastUpdate, type PipelineContext } from "./context.js";
 
 export interface Secret extends KubeObject {
   type?: string;
@@ -21,7 +22,7 @@ export async function applyOwned<T extends KubeObject>(
   type: ResourceType,
   object: KubeObject,
   component: string,
-  /** The stored object, read by the caller before deciding what to apply (undefined: there is none). */
+  /** The stored object, read by the caller before deciding what to apply (undefined: none, or not read). */
   previous: KubeObject | undefined,
 ): Promise<Applied<T>> {
   const { tcp, owner, client, options } = context;
@@ -68,4 +69,20 @@ export function applySecret(
     component,
     previous,
   );
+}
+
+type SecretStatus = { secretName?: string; checksum?: string; lastUpdate?: string };
+
+/** The stored Secret of the TenantControlPlane's namespace, or undefined. */
+export async function readSecret(context: PipelineContext, name: string): Promise<Secret | undefined> {
+  return context.client.get<Secret>(resourceTypes.secret, name, context.tcp.metadata.namespace);
+}
+
+/** Status entry for a Secret: lastUpdate moves only when the Secret changed. */
+export function secretStatus(context: PipelineContext, secret: Secret, changed: boolean, previous?: SecretStatus) {
+  return {
+    secretName: secret.metadata.name,
+    checksum: secretDataChecksum(secret.data),
+    lastUpdate: lastUpdate(context, changed, previous?.lastUpdate),
+  };
 }

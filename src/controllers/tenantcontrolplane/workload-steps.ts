@@ -6,7 +6,7 @@ import { buildKubeadmConfig, type ConfigMap } from "../../resources/kubeadm-conf
 import { buildService, resolveServiceEndpoint, type Service } from "../../resources/service.js";
 import { versionStatusFromDeployment } from "../../resources/version-status.js";
 import { resourceTypes } from "../../runtime/resource-types.js";
-import { rfc3339, type PipelineContext, type PipelineStep } from "./context.js";
+import { lastUpdate, type PipelineContext, type PipelineStep } from "./context.js";
 import { tenantStorageNames } from "./datastore-steps.js";
 import { applyOwned } from "./objects.js";
 import { ReconcileProblem } from "./problem.js";
@@ -16,20 +16,16 @@ const SERVICE_RETRY_MS = 1_000;
 export const serviceStep: PipelineStep = {
   name: "service",
   async run(context) {
-    const { tcp, client } = context;
+    const { tcp } = context;
     const konnectivity = tcp.spec.addons?.konnectivity?.server?.port;
-    const previous = await client.get<Service & { metadata: { name: string } }>(
-      resourceTypes.service,
-      context.names.service,
-      tcp.metadata.namespace,
-    );
     const desired = buildService(tcp, konnectivity === undefined ? {} : { konnectivityPort: konnectivity });
     const { object } = await applyOwned<Service & { metadata: { name: string } }>(
       context,
       resourceTypes.service,
       desired as Service & { metadata: { name: string } },
       "service",
-      previous,
+      // The Service status has no lastUpdate, so whether the apply changed it does not matter: no read first.
+      undefined,
     );
     const endpoint = resolveServiceEndpoint(tcp, object);
     if (endpoint.kind === "error") throw new ReconcileProblem("ServiceAddressInvalid", endpoint.message);
@@ -80,7 +76,7 @@ export const kubeadmConfigStep: PipelineStep = {
     context.status.kubeadmconfig = {
       configmapName: object.metadata.name,
       checksum: mapChecksum(object.data ?? {}),
-      lastUpdate: changed || before?.lastUpdate === undefined ? rfc3339(context.now) : before.lastUpdate,
+      lastUpdate: lastUpdate(context, changed, before?.lastUpdate),
     };
   },
 };
@@ -137,7 +133,7 @@ export const deploymentStep: PipelineStep = {
         .join(","),
       name: object.metadata.name,
       namespace: object.metadata.namespace ?? "",
-      lastUpdate: changed || before?.lastUpdate === undefined ? rfc3339(context.now) : before.lastUpdate,
+      lastUpdate: lastUpdate(context, changed, before?.lastUpdate),
     };
     const installed = versionStatus === "Ready" || versionStatus === "Sleeping";
     kubernetesResources.version = {
