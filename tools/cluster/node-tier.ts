@@ -19,7 +19,8 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { kubeProxyImage, controlPlaneImages, corednsImage, kineImage, konnectivityImages } from "../images/catalog.js";
+import { kubeProxyImage, controlPlaneImages, corednsImage, etcdImage, kineImage } from "../images/catalog.js";
+import { konnectivityImages } from "../images/catalog.js";
 import { pauseImage, testImage } from "../images/catalog.js";
 import { importImages } from "../images/containerd-import.js";
 import type { ImageSpec } from "../images/oci-image.js";
@@ -295,6 +296,7 @@ function availableImages(): { specs: ImageSpec[]; missing: string[] } {
     () => kubeProxyImage(),
     corednsImage,
     kineImage,
+    etcdImage,
     konnectivityImages,
     testImage,
   ];
@@ -670,6 +672,9 @@ function removeCgroupTree(path: string): void {
   }
 }
 
+/** The node tier's containerd, where images are imported (`importImages`). */
+export const containerdSocket = (dir: string): string => join(dir, "containerd", "containerd.sock");
+
 /**
  * Removes what the node tier made besides its daemons (which must be stopped already): pod processes and our
  * containerd's shims, their pod network namespaces, mounts under the cluster dir, the node netns (its iptables,
@@ -677,7 +682,7 @@ function removeCgroupTree(path: string): void {
  */
 export function teardownNodeNetwork(state: ClusterState, progress: (message: string) => void): void {
   const { dir } = state;
-  const socket = join(dir, "containerd", "containerd.sock");
+  const socket = containerdSocket(dir);
   // Pod network namespaces of our pods, recognised by the inode of a pod process's netns.
   const podPids = cgroupPids();
   const podNetns = new Set<number>();

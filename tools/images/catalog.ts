@@ -83,6 +83,21 @@ export function kineImage(): ImageSpec {
   };
 }
 
+/** etcd and etcdctl, with a shell for the datastore chart's bootstrap job; named like kubeadm's etcd image. */
+export function etcdImage(): ImageSpec {
+  const applets = ["sh", "test", "echo", "cat", "sleep"];
+  return {
+    name: `registry.k8s.io/etcd:${versions.etcd.slice(1)}-0`,
+    files: [
+      { source: binary("etcd", "etcd"), target: "/usr/local/bin/etcd" },
+      { source: binary("etcd", "etcdctl"), target: "/usr/local/bin/etcdctl" },
+      { source: requireFile(busybox, "apt-get install busybox-static"), target: "/bin/busybox" },
+    ],
+    links: Object.fromEntries(applets.map((a) => [`/bin/${a}`, "busybox"])),
+    entrypoint: ["/usr/local/bin/etcd"],
+  };
+}
+
 export function konnectivityImages(): ImageSpec[] {
   return (["proxy-server", "proxy-agent"] as const).map((name) => ({
     name: `registry.k8s.io/kas-network-proxy/${name}:${versions.konnectivity}`,
@@ -101,17 +116,4 @@ export function testImage(): ImageSpec {
     entrypoint: ["/bin/sh", "-c"],
     cmd: ["mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"],
   };
-}
-
-/** Every image the node tier imports before the kubelet starts. */
-export function clusterImages(): ImageSpec[] {
-  return [
-    pauseImage(),
-    ...controlPlaneImages(),
-    kubeProxyImage(),
-    corednsImage(),
-    kineImage(),
-    ...konnectivityImages(),
-    testImage(),
-  ];
 }

@@ -6,11 +6,14 @@ import { execFileSync } from "node:child_process";
 import {
   chmodSync,
   copyFileSync,
+  cpSync,
   createReadStream,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   rmSync,
+  readdirSync,
   statSync,
 } from "node:fs";
 import { symlinkSync, writeFileSync, renameSync, linkSync } from "node:fs";
@@ -30,6 +33,8 @@ export interface ImageSpec {
   /** Full reference with tag, e.g. registry.k8s.io/kube-apiserver:v1.34.10. */
   name: string;
   files: ImageFile[];
+  /** Directories copied whole (symlinks followed), e.g. an application and its node_modules. */
+  trees?: { source: string; target: string }[];
   /** Symlinks inside the image: path -> target. */
   links?: Record<string, string>;
   entrypoint: string[];
@@ -62,13 +67,26 @@ function sharedLibraries(program: string): string[] {
   return [...libraries];
 }
 
+/** The paths and contents under a directory (not mtimes: a rebuild that writes the same files keeps the key). */
+function treeFingerprint(root: string): string {
+  const hash = createHash("sha256");
+  const entries = readdirSync(root, { recursive: true, withFileTypes: true });
+  const files = entries.filter((e) => !e.isDirectory()).map((e) => join(e.parentPath, e.name));
+  for (const path of files.sort()) hash.update(`${path}\0`).update(readFileSync(path));
+  return hash.digest("hex");
+}
+
 /** A key that changes whenever the image content would: the spec and each source file's identity. */
 export function imageCacheKey(spec: ImageSpec): string {
   const sources = spec.files.map((f) => {
     const stat = statSync(f.source);
     return [f.source, f.target, f.withLibraries ?? false, stat.size, stat.mtimeMs];
   });
-  return digestOf(JSON.stringify({ spec: { ...spec, files: undefined }, sources })).slice(0, 16);
+  const trees = (spec.trees ?? []).map((t) => [t.source, t.target, treeFingerprint(t.source)]);
+  return digestOf(JSON.stringify({ spec: { ...spec, files: undefined, trees: undefined }, sources, trees })).slice(
+    0,
+    16,
+  );
 }
 
 function buildRootfs(spec: ImageSpec, rootfs: string): void {
@@ -82,6 +100,10 @@ function buildRootfs(spec: ImageSpec, rootfs: string): void {
     if (!existsSync(file.source)) throw new Error(`image ${spec.name}: ${file.source} does not exist`);
     place(file.source, file.target);
     if (file.withLibraries) for (const library of sharedLibraries(file.source)) place(library, library);
+  }
+  for (const tree of spec.trees ?? []) {
+    if (!existsSync(tree.source)) throw new Error(`image ${spec.name}: ${tree.source} does not exist`);
+    cpSync(tree.source, join(rootfs, tree.target), { recursive: true, dereference: true });
   }
   for (const [path, target] of Object.entries(spec.links ?? {})) {
     mkdirSync(dirname(join(rootfs, path)), { recursive: true });

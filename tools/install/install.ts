@@ -1,0 +1,116 @@
+// Installs Kamaji into a management cluster the way a user would: the operator image imported into the node's
+// containerd, then the kamaji-crds and kamaji charts with the real helm binary. Re-running with nothing changed
+// changes nothing: a chart is upgraded only when its server-side rendering differs from what is installed.
+import { execFileSync } from "node:child_process";
+import { chmodSync, chownSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { containerdSocket } from "../cluster/node-tier.js";
+import type { ClusterState } from "../cluster/state.js";
+import { importImages } from "../images/containerd-import.js";
+import { operatorImage, operatorImageRepository, operatorImageTag } from "../images/operator-image.js";
+import { binary, kubernetesBinary, repoDir } from "../upstream.js";
+
+export const kamajiNamespace = "kamaji-system";
+/** The operator and the etcd run as this user (charts/kamaji); a hostPath data directory must belong to it. */
+const chartUser = 65532;
+
+interface Release {
+  name: string;
+  chart: string;
+  values: string[];
+}
+
+export interface InstallOptions {
+  progress: (message: string) => void;
+  /** Extra `--set` values for the kamaji chart. */
+  values?: string[];
+}
+
+function run(command: string, args: string[], kubeconfig: string, input?: string): string {
+  try {
+    return execFileSync(command, args, {
+      encoding: "utf8",
+      env: { ...process.env, KUBECONFIG: kubeconfig },
+      input: input ?? "",
+      stdio: ["pipe", "pipe", "pipe"],
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  } catch (error) {
+    const { stderr } = error as { stderr?: string };
+    throw new Error(`${command} ${args.slice(0, 3).join(" ")} failed: ${stderr?.trim() ?? String(error)}`);
+  }
+}
+
+const helm = (args: string[], kubeconfig: string) => run(binary("helm", "helm"), args, kubeconfig);
+export const kubectl = (args: string[], kubeconfig: string, input?: string): string =>
+  run(kubernetesBinary("kubectl"), args, kubeconfig, input);
+
+/** Server-side applies manifests (YAML or JSON) with kubectl, as field manager `kamaji-install`. */
+export const kubectlApply = (manifest: string, kubeconfig: string): string =>
+  kubectl(["apply", "--server-side", "--field-manager=kamaji-install", "-f", "-"], kubeconfig, manifest);
+
+/** The manifest helm would apply now, rendered against the cluster (so `lookup` sees the existing certificates). */
+function renderedManifest(release: Release, kubeconfig: string): string {
+  const args = ["upgrade", release.name, release.chart, "-n", kamajiNamespace, "--dry-run=server", "-o", "json"];
+  const output = JSON.parse(helm([...args, ...release.values], kubeconfig)) as { manifest?: string };
+  return output.manifest ?? "";
+}
+
+function installedManifest(release: Release, kubeconfig: string): string | undefined {
+  const status = helm(["list", "-n", kamajiNamespace, "-o", "json", "--filter", `^${release.name}$`], kubeconfig);
+  const [found] = JSON.parse(status) as { status: string }[];
+  if (found?.status !== "deployed") return undefined;
+  return helm(["get", "manifest", release.name, "-n", kamajiNamespace], kubeconfig);
+}
+
+function upgradeIfChanged(release: Release, kubeconfig: string, progress: (message: string) => void): void {
+  const installed = installedManifest(release, kubeconfig);
+  if (installed !== undefined && installed.trim() === renderedManifest(release, kubeconfig).trim()) {
+    progress(`helm release ${release.name} is up to date`);
+    return;
+  }
+  progress(`helm ${installed === undefined ? "install" : "upgrade"} ${release.name}`);
+  const begin = Date.now();
+  helm(
+    ["upgrade", "--install", release.name, release.chart, "-n", kamajiNamespace, "--wait", "--timeout", "5m"].concat(
+      release.values,
+    ),
+    kubeconfig,
+  );
+  progress(`helm release ${release.name} ready in ${((Date.now() - begin) / 1000).toFixed(1)} s`);
+}
+
+/** Builds and imports the operator image, then installs or upgrades both charts; returns when the operator is ready. */
+export async function installKamaji(state: ClusterState, options: InstallOptions): Promise<void> {
+  const { progress } = options;
+  const { kubeconfig } = state;
+  progress("building the operator image");
+  const imported = await importImages(containerdSocket(state.dir), [operatorImage()]);
+  progress(imported.length > 0 ? `imported ${imported.join(", ")}` : "the operator image is already imported");
+
+  // Restricted pod security for everything Kamaji runs in its namespace.
+  const namespace = {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: kamajiNamespace, labels: { "pod-security.kubernetes.io/enforce": "restricted" } },
+  };
+  kubectlApply(JSON.stringify(namespace), kubeconfig);
+
+  const etcdData = join(state.dir, "kamaji-etcd");
+  mkdirSync(etcdData, { recursive: true });
+  chownSync(etcdData, chartUser, chartUser);
+  chmodSync(etcdData, 0o700);
+
+  upgradeIfChanged(
+    { name: "kamaji-crds", chart: join(repoDir, "charts/kamaji-crds"), values: [] },
+    kubeconfig,
+    progress,
+  );
+  const values = [
+    `image.repository=${operatorImageRepository}`,
+    `image.tag=${operatorImageTag}`,
+    `etcd.persistence.hostPath=${etcdData}`,
+    ...(options.values ?? []),
+  ].flatMap((value) => ["--set", value]);
+  upgradeIfChanged({ name: "kamaji", chart: join(repoDir, "charts/kamaji"), values }, kubeconfig, progress);
+}
