@@ -73,6 +73,7 @@ function startManagerProcess(env: OperatorEnvironment, options: Options): ChildP
       "--datastore=etcd",
       "--metrics-bind-address=0",
       "--health-probe-bind-address=0",
+      "--webhook-port=0",
       "--log-level=warn",
       `--certificate-key-algorithm=${options.keyAlgorithm}`,
       `--max-concurrent-tcp-reconciles=${options.workers}`,

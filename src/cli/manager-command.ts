@@ -26,6 +26,11 @@ export interface ManagerFlags {
   kineImage: string;
   imagePullPolicy: string;
   logLevel: string;
+  webhookPort: string;
+  webhookServiceName: string;
+  webhookServingSecret: string;
+  mutatingWebhookConfiguration: string;
+  validatingWebhookConfiguration: string;
 }
 
 export type ManagerSettings = Omit<KamajiManagerOptions, "client" | "log"> & {
@@ -60,6 +65,13 @@ export function managerSettings(flags: ManagerFlags, version: string): ManagerSe
       `--certificate-expiration-deadline: must be at least 24h, got ${flags.certificateExpirationDeadline}`,
     );
   }
+  const webhookPort = Number(flags.webhookPort);
+  if (!Number.isInteger(webhookPort) || webhookPort < 0 || webhookPort > 65535) {
+    throw new Error(`--webhook-port: expected a port number, or 0 to disable the webhooks, got ${flags.webhookPort}`);
+  }
+  if (webhookPort > 0 && !flags.podNamespace) {
+    throw new Error("--pod-namespace (or $POD_NAMESPACE) is required with the webhooks: it holds their certificate");
+  }
   const health = parseBindAddress(flags.healthProbeBindAddress, "--health-probe-bind-address");
   const metrics = parseBindAddress(flags.metricsBindAddress, "--metrics-bind-address");
   return {
@@ -79,6 +91,18 @@ export function managerSettings(flags: ManagerFlags, version: string): ManagerSe
     ),
     ...(flags.datastore === "" ? {} : { defaultDataStore: flags.datastore }),
     ...(leaderElect && flags.podNamespace ? { leaderElectionNamespace: flags.podNamespace } : {}),
+    ...(webhookPort > 0 && flags.podNamespace
+      ? {
+          webhook: {
+            port: webhookPort,
+            namespace: flags.podNamespace,
+            serviceName: flags.webhookServiceName,
+            secretName: flags.webhookServingSecret,
+            mutatingWebhookConfiguration: flags.mutatingWebhookConfiguration,
+            validatingWebhookConfiguration: flags.validatingWebhookConfiguration,
+          },
+        }
+      : {}),
     ...(health === undefined ? {} : { healthAddress: health }),
     ...(metrics === undefined ? {} : { metricsAddress: metrics }),
   };
@@ -111,6 +135,23 @@ export function managerCommand(version: string): Command {
       "IfNotPresent",
     )
     .option("--log-level <level>", "debug, info, warn or error", "info")
+    .option("--webhook-port <port>", "port of the admission webhook server, or 0 to disable it", "9443")
+    .option("--webhook-service-name <name>", "Service in front of the webhook server", "kamaji-webhook-service")
+    .option(
+      "--webhook-serving-secret <name>",
+      "Secret holding the webhook serving certificate",
+      "kamaji-webhook-serving",
+    )
+    .option(
+      "--mutating-webhook-configuration <name>",
+      "MutatingWebhookConfiguration whose caBundle is kept in step",
+      "kamaji-mutating-webhook-configuration",
+    )
+    .option(
+      "--validating-webhook-configuration <name>",
+      "ValidatingWebhookConfiguration whose caBundle is kept in step",
+      "kamaji-validating-webhook-configuration",
+    )
     .action(async (flags: ManagerFlags) => {
       await runManager(managerSettings(flags, version));
     });

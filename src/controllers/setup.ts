@@ -15,6 +15,9 @@ import { Manager } from "../runtime/manager.js";
 import { RuntimeMetrics } from "../runtime/metrics.js";
 import { resourceTypes, type ResourceType } from "../runtime/resource-types.js";
 import { DataStoreReconciler, tcpByDataStoreIndex } from "./datastore/reconciler.js";
+import { SootReconciler } from "./soot/reconciler.js";
+import { kubeClusterView, startWebhookServer } from "../webhooks/server.js";
+import { ServingCertificateManager } from "../webhooks/serving-certificate.js";
 import { KamajiMetrics } from "./metrics.js";
 import type { TenantControlPlaneReconcilerOptions } from "./tenantcontrolplane/reconciler.js";
 import { TenantControlPlaneReconciler } from "./tenantcontrolplane/reconciler.js";
@@ -30,6 +33,18 @@ export interface KamajiManagerOptions extends TenantControlPlaneReconcilerOption
   readonly metricsAddress?: { host: string; port: number };
   readonly dataStoreRecheckMs?: number;
   readonly version: string;
+  /** Undefined: no admission webhook server (e.g. a development run outside the cluster). */
+  readonly webhook?: WebhookSettings;
+}
+
+export interface WebhookSettings {
+  readonly port: number;
+  /** The operator's namespace: the serving Secret and the webhook Service are there. */
+  readonly namespace: string;
+  readonly serviceName: string;
+  readonly secretName: string;
+  readonly mutatingWebhookConfiguration: string;
+  readonly validatingWebhookConfiguration: string;
 }
 
 export interface KamajiManager {
@@ -130,8 +145,28 @@ export function createKamajiManager(options: KamajiManagerOptions): KamajiManage
       },
     }),
   });
+  const soot = new SootReconciler({
+    client,
+    tenantControlPlanes: tcps,
+    fieldManager: options.fieldManager,
+    log: log.child({ logger: "soot" }),
+    enqueue: (key) => {
+      sootController.enqueue(key);
+    },
+  });
+  const sootController = new Controller({
+    name: "soot",
+    workers: options.maxConcurrentReconciles,
+    reconcileTimeoutMs: options.reconcileTimeoutMs,
+    log: log.child({ logger: "soot" }),
+    metrics,
+    // An unreachable tenant is retried from 1 s up to 1 min apart, on its own key: the others go on.
+    backoff: { baseMs: 1_000, maxMs: 60_000 },
+    reconciler: soot,
+  });
   manager.addController(tcpController);
   manager.addController(dataStoreController);
+  manager.addController(sootController);
 
   const enqueueTcp = (tcp: TenantControlPlane) => {
     tcpController.enqueue(objectKey(tcp.metadata));
@@ -144,8 +179,12 @@ export function createKamajiManager(options: KamajiManagerOptions): KamajiManage
     add: (tcp) => {
       enqueueTcp(tcp);
       enqueueDataStoreOf(tcp);
+      sootController.enqueue(objectKey(tcp.metadata));
     },
     update: (old, tcp) => {
+      if (specOrMetadataChanged(old, tcp) || tenantAccessChanged(old, tcp)) {
+        sootController.enqueue(objectKey(tcp.metadata));
+      }
       // Status-only changes are this controller's own writes; reacting to them would only loop.
       if (specOrMetadataChanged(old, tcp)) enqueueTcp(tcp);
       if (old.status?.storage?.dataStoreName !== tcp.status?.storage?.dataStoreName) {
@@ -153,7 +192,10 @@ export function createKamajiManager(options: KamajiManagerOptions): KamajiManage
         enqueueDataStoreOf(tcp);
       }
     },
-    delete: enqueueDataStoreOf,
+    delete: (tcp) => {
+      enqueueDataStoreOf(tcp);
+      sootController.enqueue(objectKey(tcp.metadata));
+    },
   });
   const enqueueOwner = (object: KubeObject) => {
     const owner = object.metadata.ownerReferences?.find(
@@ -201,13 +243,68 @@ export function createKamajiManager(options: KamajiManagerOptions): KamajiManage
     manager,
     identity,
     async run(signal) {
+      // Every replica serves admission requests, leader or not.
+      const webhooks = options.webhook && (await startWebhooks(options, options.webhook, signal));
       try {
         return await manager.run(signal);
       } finally {
+        soot.close();
+        await webhooks?.close();
         await connections.closeAll();
       }
     },
   };
+}
+
+/** The webhook server with its self-managed certificate, renewed (and swapped in) while it runs. */
+async function startWebhooks(
+  options: KamajiManagerOptions,
+  settings: WebhookSettings,
+  signal: AbortSignal,
+): Promise<{ close(): Promise<void> }> {
+  const { client, log } = options;
+  const certificates = new ServingCertificateManager({
+    client,
+    log: log.child({ logger: "webhook-certificate" }),
+    namespace: settings.namespace,
+    secretName: settings.secretName,
+    serviceName: settings.serviceName,
+    mutatingWebhookConfiguration: settings.mutatingWebhookConfiguration,
+    validatingWebhookConfiguration: settings.validatingWebhookConfiguration,
+    keyAlgorithm: options.keyAlgorithm,
+  });
+  const server = await startWebhookServer({
+    address: { host: "::", port: settings.port },
+    certificate: await certificates.ensure(),
+    log: log.child({ logger: "webhooks" }),
+    cluster: kubeClusterView(client),
+    ...(options.defaultDataStore === undefined ? {} : { defaultDataStore: options.defaultDataStore }),
+  });
+  const stopRotation = new AbortController();
+  signal.addEventListener("abort", () => {
+    stopRotation.abort();
+  });
+  const rotation = certificates.run(stopRotation.signal, (certificate) => {
+    server.setCertificate(certificate);
+  });
+  return {
+    async close() {
+      stopRotation.abort();
+      await rotation;
+      await server.close();
+    },
+  };
+}
+
+/** What the per-tenant controller depends on besides the spec: whether the API serves, where, with what keys. */
+function tenantAccessChanged(old: TenantControlPlane, now: TenantControlPlane): boolean {
+  const a = old.status;
+  const b = now.status;
+  return (
+    a?.kubernetesResources?.version?.status !== b?.kubernetesResources?.version?.status ||
+    a?.controlPlaneEndpoint !== b?.controlPlaneEndpoint ||
+    a?.kubeconfig?.admin?.checksum !== b?.kubeconfig?.admin?.checksum
+  );
 }
 
 function specOrMetadataChanged(old: TenantControlPlane, now: TenantControlPlane): boolean {

@@ -85,21 +85,28 @@ interface RequestSpec {
   signal?: AbortSignal;
 }
 
-const REQUEST_TIMEOUT_MS = 30_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+export interface KubeClientOptions {
+  /** Deadline of each plain request (watches have none); tenant clients use a short one. */
+  readonly requestTimeoutMs?: number;
+}
 
 export class KubeClient {
   readonly server: string;
   readonly #agent: Agent;
   readonly #kubeConfig: KubeConfig;
   readonly #tlsOptions: Promise<RequestOptions>;
+  readonly #requestTimeoutMs: number;
 
-  constructor(kubeConfig: KubeConfig) {
+  constructor(kubeConfig: KubeConfig, options: KubeClientOptions = {}) {
     const cluster = kubeConfig.getCurrentCluster();
     if (cluster === null) throw new Error("kubeconfig has no current cluster");
     this.server = cluster.server.replace(/\/$/, "");
     this.#kubeConfig = kubeConfig;
     this.#agent = new Agent({ keepAlive: true, maxSockets: 32 });
     this.#tlsOptions = this.#credentials();
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   }
 
   /** From a kubeconfig file, or in-cluster configuration when no path is given and the pod has one. */
@@ -151,6 +158,21 @@ export class KubeClient {
       body: object,
       contentType: "application/apply-patch+yaml",
     });
+  }
+
+  /** Deletes the object (dependents in the background); false when it did not exist. */
+  async delete(type: ResourceType, name: string, namespace?: string): Promise<boolean> {
+    try {
+      await this.request({
+        method: "DELETE",
+        path: resourcePath(type, namespace, name),
+        body: { kind: "DeleteOptions", apiVersion: "v1", propagationPolicy: "Background" },
+      });
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
   }
 
   /** A JSON merge patch, or a JSON patch when `patch` is an array of operations. */
@@ -251,8 +273,8 @@ export class KubeClient {
       );
       // Watches stay open; only plain requests get a deadline.
       if (spec.signal === undefined) {
-        request.setTimeout(REQUEST_TIMEOUT_MS, () => {
-          request.destroy(new Error(`${spec.method} ${spec.path}: no answer in ${REQUEST_TIMEOUT_MS} ms`));
+        request.setTimeout(this.#requestTimeoutMs, () => {
+          request.destroy(new Error(`${spec.method} ${spec.path}: no answer in ${this.#requestTimeoutMs} ms`));
         });
       }
       request.on("error", (error) => {

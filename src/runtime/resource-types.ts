@@ -34,6 +34,20 @@ export const resourceTypes = {
     namespaced: true,
   },
   dataStore: { group: kamajiGroup, version: kamajiVersion, plural: "datastores", kind: "DataStore", namespaced: false },
+  mutatingWebhookConfiguration: {
+    group: "admissionregistration.k8s.io",
+    version: "v1",
+    plural: "mutatingwebhookconfigurations",
+    kind: "MutatingWebhookConfiguration",
+    namespaced: false,
+  },
+  validatingWebhookConfiguration: {
+    group: "admissionregistration.k8s.io",
+    version: "v1",
+    plural: "validatingwebhookconfigurations",
+    kind: "ValidatingWebhookConfiguration",
+    namespaced: false,
+  },
 } as const satisfies Record<string, ResourceType>;
 
 export function apiVersionOf(type: ResourceType): string {

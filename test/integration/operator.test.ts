@@ -335,6 +335,7 @@ describe("operator on the api tier with an etcd DataStore", { timeout: 600_000 }
         "--datastore=etcd",
         "--metrics-bind-address=0",
         "--health-probe-bind-address=0",
+        "--webhook-port=0",
       ],
       { stdio: "ignore" },
     );

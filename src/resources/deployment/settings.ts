@@ -39,7 +39,7 @@ const effectiveCidrs = (single: string | undefined, list: readonly string[] | un
   list !== undefined && list.length > 0 ? list : single ? [single] : [];
 
 /** `v0.<tenant minor>.0`, the konnectivity release matching the tenant's Kubernetes minor. */
-function konnectivityVersion(kubernetesVersion: string): string {
+export function konnectivityVersion(kubernetesVersion: string): string {
   const parsed = coerce(kubernetesVersion);
   if (parsed === null) throw new Error(`cannot derive the konnectivity version from ${kubernetesVersion}`);
   return `v0.${parsed.minor}.0`;

@@ -19,6 +19,11 @@ const defaults: ManagerFlags = {
   kineImage: defaultKineImage,
   imagePullPolicy: "IfNotPresent",
   logLevel: "info",
+  webhookPort: "9443",
+  webhookServiceName: "kamaji-webhook-service",
+  webhookServingSecret: "kamaji-webhook-serving",
+  mutatingWebhookConfiguration: "kamaji-mutating-webhook-configuration",
+  validatingWebhookConfiguration: "kamaji-validating-webhook-configuration",
 };
 
 test("Go-style durations", () => {
@@ -51,6 +56,15 @@ test("the default flags give upstream's behaviour with our documented changes", 
   assert.equal(settings.keyAlgorithm, "ECDSA");
   assert.deepEqual(settings.metricsAddress, { host: "::", port: 8080 });
   assert.deepEqual(settings.healthAddress, { host: "::", port: 8081 });
+  assert.deepEqual(settings.webhook, {
+    port: 9443,
+    namespace: "kamaji-system",
+    serviceName: "kamaji-webhook-service",
+    secretName: "kamaji-webhook-serving",
+    mutatingWebhookConfiguration: "kamaji-mutating-webhook-configuration",
+    validatingWebhookConfiguration: "kamaji-validating-webhook-configuration",
+  });
+  assert.equal(managerSettings({ ...defaults, webhookPort: "0" }, "v").webhook, undefined);
 });
 
 test("bad flags are refused with the flag named", () => {
@@ -63,12 +77,15 @@ test("bad flags are refused with the flag named", () => {
     [{ certificateKeyAlgorithm: "DSA" }, /--certificate-key-algorithm: "DSA" is not one of RSA, ECDSA/],
     [{ imagePullPolicy: "Sometimes" }, /--image-pull-policy/],
     [{ logLevel: "trace" }, /--log-level/],
+    [{ webhookPort: "70000" }, /--webhook-port: expected a port number/],
+    [{ leaderElect: "false", podNamespace: undefined }, /--pod-namespace .* is required with the webhooks/],
   ];
   for (const [change, message] of cases) {
     assert.throws(() => managerSettings({ ...defaults, ...change }, "v"), message, JSON.stringify(change));
   }
   assert.equal(
-    managerSettings({ ...defaults, leaderElect: "false", podNamespace: undefined }, "v").leaderElectionNamespace,
+    managerSettings({ ...defaults, leaderElect: "false", podNamespace: undefined, webhookPort: "0" }, "v")
+      .leaderElectionNamespace,
     undefined,
   );
 });

@@ -1,0 +1,163 @@
+// The per-tenant ("soot") controller: for every TenantControlPlane whose API server runs, a connection to that
+// tenant and watches on the objects Kamaji keeps there. Any change to them, or to the TCP, re-applies the tenant
+// plan, so a deleted or edited object comes back. Each tenant is its own queue key with its own backoff and
+// short request deadlines, so an unreachable tenant only delays itself.
+import type { TenantControlPlane } from "../../api/v1alpha1/kinds.js";
+import { isPaused, projectLabel } from "../../resources/labels.js";
+import { resourceNames } from "../../resources/names.js";
+import type { ReconcileContext, ReconcileResult, Reconciler } from "../../runtime/controller.js";
+import { Informer } from "../../runtime/informer.js";
+import type { KubeClient, KubeObject } from "../../runtime/kube-client.js";
+import type { Logger } from "../../runtime/logger.js";
+import { resourceTypes } from "../../runtime/resource-types.js";
+import { decodeData, type Secret } from "../tenantcontrolplane/objects.js";
+import { tenantClient } from "./tenant-connection.js";
+import { tenantPlan, type TenantInputs } from "./tenant-plan.js";
+import { tenantResourceTypeOf, tenantResourceTypes } from "./tenant-types.js";
+
+/** Version statuses with a serving API server; any other stops the tenant's session. */
+const servingStatuses = new Set(["Ready", "Upgrading", "WriteLimited", "Migrating"]);
+/** Besides watches, the whole plan is re-applied this often (objects a user unlabelled, missed events). */
+const RESYNC_MS = 5 * 60_000;
+
+interface TenantSession {
+  readonly client: KubeClient;
+  /** The admin kubeconfig checksum and the Service address the session was opened with. */
+  readonly identity: string;
+  readonly stop: AbortController;
+}
+
+export interface SootReconcilerOptions {
+  readonly client: KubeClient;
+  readonly tenantControlPlanes: Informer<TenantControlPlane>;
+  readonly fieldManager: string;
+  readonly log: Logger;
+  /** Queues a TCP key again (a tenant-side object changed). */
+  readonly enqueue: (key: string) => void;
+}
+
+export class SootReconciler implements Reconciler {
+  readonly #sessions = new Map<string, TenantSession>();
+
+  constructor(private readonly options: SootReconcilerOptions) {}
+
+  async reconcile(key: string, context: ReconcileContext): Promise<ReconcileResult | undefined> {
+    const tcp = this.options.tenantControlPlanes.get(key.slice(key.indexOf("/") + 1), key.slice(0, key.indexOf("/")));
+    const status = tcp?.status?.kubernetesResources?.version?.status;
+    if (tcp === undefined || tcp.metadata.deletionTimestamp !== undefined || !servingStatuses.has(status ?? "")) {
+      this.#close(key, context.log, status ?? "gone");
+      return undefined;
+    }
+    if (isPaused(tcp.metadata)) return undefined;
+    const session = await this.#session(key, tcp, context.log);
+    const plan = tenantPlan(tcp, await this.#inputs(tcp));
+    await Promise.all(
+      plan.apply.map((object) => session.client.apply(tenantResourceTypeOf(object), object, this.options.fieldManager)),
+    );
+    await Promise.all(plan.remove.map((object) => removeIfOurs(session.client, object)));
+    return { requeueAfterMs: RESYNC_MS };
+  }
+
+  /** Stops every tenant session (the manager is stopping or lost leadership). */
+  close(): void {
+    for (const session of this.#sessions.values()) {
+      session.stop.abort();
+      session.client.close();
+    }
+    this.#sessions.clear();
+  }
+
+  async #session(key: string, tcp: TenantControlPlane, log: Logger): Promise<TenantSession> {
+    const { client } = this.options;
+    const namespace = tcp.metadata.namespace ?? "";
+    const names = resourceNames(tcp.metadata.name ?? "");
+    const service = await client.get<KubeObject & { spec?: { clusterIP?: string } }>(
+      resourceTypes.service,
+      names.service,
+      namespace,
+    );
+    const clusterIP = service?.spec?.clusterIP;
+    const port = tcp.status?.kubernetesResources?.service?.port;
+    if (clusterIP === undefined || clusterIP === "None" || port === undefined) {
+      throw new Error(`Service ${namespace}/${names.service} has no cluster IP and port yet`);
+    }
+    const adminSecret = tcp.status?.kubeconfig?.admin?.secretName || names.adminKubeconfig;
+    const identity = `${tcp.status?.kubeconfig?.admin?.checksum ?? ""}@${clusterIP}:${port}`;
+    const existing = this.#sessions.get(key);
+    if (existing?.identity === identity) return existing;
+    this.#close(key, log, "credentials or address changed");
+
+    const secret = await client.get<Secret>(resourceTypes.secret, adminSecret, namespace);
+    const kubeconfig = decodeData(secret)["super-admin.conf"];
+    if (kubeconfig === undefined) throw new Error(`Secret ${namespace}/${adminSecret} has no key super-admin.conf`);
+    const session: TenantSession = {
+      client: tenantClient(tcp, kubeconfig, { clusterIP, port }),
+      identity,
+      stop: new AbortController(),
+    };
+    this.#sessions.set(key, session);
+    this.#watch(key, session, log);
+    log.info({ tenant: key, address: `${clusterIP}:${port}` }, "connected to the tenant cluster");
+    return session;
+  }
+
+  /** Watches every kind Kamaji keeps in the tenant (its labelled objects only); any change queues the TCP. */
+  #watch(key: string, session: TenantSession, log: Logger): void {
+    const enqueue = () => {
+      this.options.enqueue(key);
+    };
+    for (const type of tenantResourceTypes) {
+      const informer = new Informer<KubeObject>(session.client, type, log.child({ tenant: key }), {
+        labelSelector: `${projectLabel}=kamaji`,
+        transform: (object) => ({ apiVersion: object.apiVersion, kind: object.kind, metadata: object.metadata }),
+      });
+      informer.on({ update: enqueue, delete: enqueue });
+      void informer.run(session.stop.signal);
+    }
+  }
+
+  #close(key: string, log: Logger, why: string): void {
+    const session = this.#sessions.get(key);
+    if (session === undefined) return;
+    session.stop.abort();
+    session.client.close();
+    this.#sessions.delete(key);
+    log.info({ tenant: key, why }, "disconnected from the tenant cluster");
+  }
+
+  async #inputs(tcp: TenantControlPlane): Promise<TenantInputs> {
+    const { client } = this.options;
+    const namespace = tcp.metadata.namespace ?? "";
+    const names = resourceNames(tcp.metadata.name ?? "");
+    const [kubeadmConfig, ca] = await Promise.all([
+      client.get<KubeObject & { data?: Record<string, string> }>(
+        resourceTypes.configMap,
+        names.kubeadmConfig,
+        namespace,
+      ),
+      client.get<Secret>(resourceTypes.secret, names.ca, namespace),
+    ]);
+    const clusterConfiguration = kubeadmConfig?.data?.ClusterConfiguration;
+    const caCertificatePem = decodeData(ca)["ca.crt"];
+    if (clusterConfiguration === undefined || caCertificatePem === undefined) {
+      throw new Error(`${namespace}/${names.kubeadmConfig} or ${namespace}/${names.ca} is not ready yet`);
+    }
+    const endpoint = tcp.status?.controlPlaneEndpoint ?? "";
+    const host = endpoint.startsWith("[") ? endpoint.slice(1, endpoint.indexOf("]")) : endpoint.split(":")[0];
+    return {
+      clusterConfiguration: JSON.parse(clusterConfiguration) as Record<string, unknown>,
+      caCertificatePem,
+      server: `https://${endpoint}`,
+      proxyServerHost: tcp.spec.networkProfile?.advertiseAddress || (host ?? ""),
+    };
+  }
+}
+
+/** Deletes a tenant object only when Kamaji's label is on it. */
+async function removeIfOurs(client: KubeClient, object: KubeObject): Promise<void> {
+  const type = tenantResourceTypeOf(object);
+  const { name, namespace } = object.metadata;
+  if (name === undefined) return;
+  const live = await client.get(type, name, namespace);
+  if (live?.metadata.labels?.[projectLabel] === "kamaji") await client.delete(type, name, namespace);
+}

@@ -1,0 +1,74 @@
+// What the operator keeps inside one tenant cluster: kubeadm's phases (upload-config, kubelet-config, bootstrap
+// token and cluster-info, cluster-admin RBAC) and the enabled addons; and what it removes: the objects of addons
+// that were disabled, and the konnectivity agent's workload of the mode not in use.
+import type { TenantControlPlane } from "../../api/v1alpha1/kinds.js";
+import type { KubeObject } from "../../runtime/kube-client.js";
+import { coreDnsObjects } from "../../resources/tenant/coredns.js";
+import { konnectivityAgentObjects, staleKonnectivityAgentKind } from "../../resources/tenant/konnectivity-agent.js";
+import { kubeProxyObjects } from "../../resources/tenant/kube-proxy.js";
+import {
+  bootstrapTokenObjects,
+  clusterAdminObjects,
+  kubeletConfigObjects,
+  uploadConfigObjects,
+} from "../../resources/tenant/kubeadm-phases.js";
+
+export interface TenantInputs {
+  /** The ClusterConfiguration of the `<tcp>-kubeadmconfig` ConfigMap. */
+  readonly clusterConfiguration: Readonly<Record<string, unknown>>;
+  readonly caCertificatePem: string;
+  /** `https://<controlPlaneEndpoint>`: what nodes, kube-proxy and cluster-info point at. */
+  readonly server: string;
+  /** Where konnectivity agents dial the server: the advertised address. */
+  readonly proxyServerHost: string;
+}
+
+export interface TenantPlan {
+  readonly apply: readonly KubeObject[];
+  /** Deleted when present and labelled as Kamaji's (a user's own object of the same name is left alone). */
+  readonly remove: readonly KubeObject[];
+}
+
+type Addons = NonNullable<TenantControlPlane["spec"]["addons"]>;
+
+/** The TCP with one addon switched on, to name the objects a disabled addon would have. */
+function withAddon(tcp: TenantControlPlane, addon: keyof Addons): TenantControlPlane {
+  const copy = structuredClone(tcp);
+  const addons: Addons = (copy.spec.addons ??= {});
+  if (addon === "konnectivity") addons.konnectivity = { server: { port: 8132 }, agent: {} };
+  else addons[addon] = {};
+  return copy;
+}
+
+const objectsOf = (built: object): KubeObject[] => Object.values(built) as KubeObject[];
+
+export function tenantPlan(tcp: TenantControlPlane, inputs: TenantInputs): TenantPlan {
+  const apply: KubeObject[] = [
+    ...uploadConfigObjects({ clusterConfiguration: inputs.clusterConfiguration }),
+    ...kubeletConfigObjects(tcp),
+    ...bootstrapTokenObjects({ server: inputs.server, caCertificatePem: inputs.caCertificatePem }),
+    ...clusterAdminObjects(),
+  ] as KubeObject[];
+  const remove: KubeObject[] = [];
+  const addons = tcp.spec.addons ?? {};
+
+  const coreDns = coreDnsObjects(addons.coreDNS === undefined ? withAddon(tcp, "coreDNS") : tcp);
+  (addons.coreDNS === undefined ? remove : apply).push(...objectsOf(coreDns));
+
+  const kubeProxy = kubeProxyObjects(addons.kubeProxy === undefined ? withAddon(tcp, "kubeProxy") : tcp, {
+    server: inputs.server,
+  });
+  (addons.kubeProxy === undefined ? remove : apply).push(...objectsOf(kubeProxy));
+
+  const konnectivityTcp = addons.konnectivity === undefined ? withAddon(tcp, "konnectivity") : tcp;
+  const agent = konnectivityAgentObjects(konnectivityTcp, { proxyServerHost: inputs.proxyServerHost });
+  if (addons.konnectivity === undefined) {
+    remove.push(...objectsOf(agent));
+  } else {
+    apply.push(...objectsOf(agent));
+    const { name, namespace } = agent.workload.metadata ?? {};
+    const stale = staleKonnectivityAgentKind(tcp);
+    remove.push({ apiVersion: "apps/v1", kind: stale, metadata: { name, namespace } });
+  }
+  return { apply, remove };
+}

@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { tenantPlan, type TenantInputs } from "../../../src/controllers/soot/tenant-plan.js";
+import { tenantResourceTypeOf } from "../../../src/controllers/soot/tenant-types.js";
+import type { KubeObject } from "../../../src/runtime/kube-client.js";
+import { tenantControlPlaneWith } from "../resources/fixtures.js";
+
+const inputs: TenantInputs = {
+  clusterConfiguration: { apiVersion: "kubeadm.k8s.io/v1beta4", kind: "ClusterConfiguration" },
+  caCertificatePem: "-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n",
+  server: "https://10.96.0.20:6443",
+  proxyServerHost: "10.96.0.20",
+};
+
+const ids = (objects: readonly KubeObject[]) =>
+  objects.map((o) => `${o.kind ?? ""}/${o.metadata.namespace ?? ""}/${o.metadata.name ?? ""}`);
+
+test("the kubeadm phases are always applied, and every object maps to a tenant resource type", () => {
+  const plan = tenantPlan(tenantControlPlaneWith({}), inputs);
+  const applied = ids(plan.apply);
+  for (const expected of [
+    "ConfigMap/kube-system/kubeadm-config",
+    "ConfigMap/kube-system/kubelet-config",
+    "ConfigMap/kube-public/cluster-info",
+    "ClusterRoleBinding//kubeadm:cluster-admins",
+  ]) {
+    assert.ok(applied.includes(expected), `${expected} is applied`);
+  }
+  for (const object of [...plan.apply, ...plan.remove]) assert.doesNotThrow(() => tenantResourceTypeOf(object));
+});
+
+test("an enabled addon is applied; a disabled one is in the removal list under the same names", () => {
+  const without = tenantPlan(tenantControlPlaneWith({}), inputs);
+  const withAddons = tenantPlan(
+    tenantControlPlaneWith({ addons: { coreDNS: {}, kubeProxy: {}, konnectivity: { server: { port: 8132 } } } }),
+    inputs,
+  );
+  for (const name of ["Deployment/kube-system/coredns", "DaemonSet/kube-system/kube-proxy"]) {
+    assert.ok(ids(withAddons.apply).includes(name), `${name} applied when enabled`);
+    assert.ok(!ids(withAddons.remove).includes(name), `${name} not removed when enabled`);
+    assert.ok(ids(without.remove).includes(name), `${name} removed when disabled`);
+    assert.ok(!ids(without.apply).includes(name), `${name} not applied when disabled`);
+  }
+  assert.ok(ids(withAddons.apply).includes("DaemonSet/kube-system/konnectivity-agent"));
+  // The workload of the other agent mode is cleaned up.
+  assert.ok(ids(withAddons.remove).includes("Deployment/kube-system/konnectivity-agent"));
+  assert.ok(ids(without.remove).includes("DaemonSet/kube-system/konnectivity-agent"));
+});
+
+test("the kube-proxy kubeconfig points at the control-plane endpoint", () => {
+  const plan = tenantPlan(tenantControlPlaneWith({ addons: { kubeProxy: {} } }), inputs);
+  const configMap = plan.apply.find((o) => o.kind === "ConfigMap" && o.metadata.name === "kube-proxy") as
+    (KubeObject & { data: Record<string, string> }) | undefined;
+  assert.match(configMap?.data["kubeconfig.conf"] ?? "", /server: https:\/\/10\.96\.0\.20:6443/);
+});
