@@ -129,6 +129,9 @@ function setUpNetwork(o: NodeTierOptions): boolean {
   inNetns(o.netns, "ip", ["link", "set", o.nodeVeth, "up"]);
   inNetns(o.netns, "ip", ["link", "set", "lo", "up"]);
   inNetns(o.netns, "sysctl", ["-qw", "net.ipv4.ip_forward=1"]);
+  // Processes of the node itself (the API server calling a webhook Service) need a route to the Service range for
+  // kube-proxy's DNAT to apply; it points back at the host, whose route returns it here.
+  inNetns(o.netns, "ip", ["route", "add", o.serviceCIDR, "via", o.hostAddress, "dev", o.nodeVeth]);
   // Before any packet to these ranges: otherwise the host's default route would carry it out of the machine.
   for (const route of hostRoutes(o)) {
     run("ip", ["route", "add", route.destination, "via", route.via, "dev", route.device]);

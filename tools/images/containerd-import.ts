@@ -6,6 +6,11 @@ import { join } from "node:path";
 import { cacheDir } from "../upstream.js";
 import { buildImageArchive, imageCacheKey, type ImageSpec } from "./oci-image.js";
 
+/** The manifest digest an image is imported with (building its archive if needed). */
+export async function imageDigest(spec: ImageSpec): Promise<string> {
+  return (await archiveFor(spec)).digest;
+}
+
 async function archiveFor(spec: ImageSpec): Promise<{ archive: string; digest: string }> {
   const safeName = spec.name.replaceAll(/[^a-zA-Z0-9.-]+/g, "_");
   const archive = join(cacheDir, "images", `${safeName}-${imageCacheKey(spec)}.tar`);
@@ -20,7 +25,7 @@ function importedDigests(address: string): Map<string, string> {
   const listing = execFileSync("ctr", ["--address", address, "-n", "k8s.io", "images", "ls"], { encoding: "utf8" });
   const digests = new Map<string, string>();
   for (const line of listing.split("\n").slice(1)) {
-    const [name, , , digest] = line.split(/\s+/);
+    const [name, , digest] = line.split(/\s+/); // REF TYPE DIGEST SIZE PLATFORMS LABELS
     if (name && digest) digests.set(name, digest);
   }
   return digests;

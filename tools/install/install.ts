@@ -4,9 +4,9 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync, chownSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { containerdSocket } from "../cluster/node-tier.js";
+import { containerdSocket, nodeTierDefaults } from "../cluster/node-tier.js";
 import type { ClusterState } from "../cluster/state.js";
-import { importImages } from "../images/containerd-import.js";
+import { imageDigest, importImages } from "../images/containerd-import.js";
 import { operatorImage, operatorImageRepository, operatorImageTag } from "../images/operator-image.js";
 import { binary, kubernetesBinary, repoDir } from "../upstream.js";
 
@@ -80,12 +80,63 @@ function upgradeIfChanged(release: Release, kubeconfig: string, progress: (messa
   progress(`helm release ${release.name} ready in ${((Date.now() - begin) / 1000).toFixed(1)} s`);
 }
 
+const localStorageClass = "kamaji-local";
+
+/**
+ * The node tier has no volume provisioner: the etcd's claim binds to a local PersistentVolume in the cluster
+ * directory, made for it (a hostPath volume in the pod would break restricted pod security).
+ */
+function localEtcdVolume(state: ClusterState): unknown {
+  const path = join(state.dir, "kamaji-etcd");
+  mkdirSync(path, { recursive: true });
+  chownSync(path, chartUser, chartUser);
+  chmodSync(path, 0o700);
+  return {
+    apiVersion: "v1",
+    kind: "List",
+    items: [
+      {
+        apiVersion: "storage.k8s.io/v1",
+        kind: "StorageClass",
+        metadata: { name: localStorageClass },
+        provisioner: "kubernetes.io/no-provisioner",
+        volumeBindingMode: "WaitForFirstConsumer",
+      },
+      {
+        apiVersion: "v1",
+        kind: "PersistentVolume",
+        metadata: { name: "kamaji-etcd-data" },
+        spec: {
+          capacity: { storage: "8Gi" },
+          accessModes: ["ReadWriteOnce"],
+          persistentVolumeReclaimPolicy: "Retain",
+          storageClassName: localStorageClass,
+          local: { path },
+          claimRef: { namespace: kamajiNamespace, name: "data-kamaji-etcd-0" },
+          nodeAffinity: {
+            required: {
+              nodeSelectorTerms: [
+                {
+                  matchExpressions: [
+                    { key: "kubernetes.io/hostname", operator: "In", values: [nodeTierDefaults.nodeName] },
+                  ],
+                },
+              ],
+            },
+          },
+        },
+      },
+    ],
+  };
+}
+
 /** Builds and imports the operator image, then installs or upgrades both charts; returns when the operator is ready. */
 export async function installKamaji(state: ClusterState, options: InstallOptions): Promise<void> {
   const { progress } = options;
   const { kubeconfig } = state;
   progress("building the operator image");
-  const imported = await importImages(containerdSocket(state.dir), [operatorImage()]);
+  const image = operatorImage();
+  const imported = await importImages(containerdSocket(state.dir), [image]);
   progress(imported.length > 0 ? `imported ${imported.join(", ")}` : "the operator image is already imported");
 
   // Restricted pod security for everything Kamaji runs in its namespace.
@@ -96,10 +147,7 @@ export async function installKamaji(state: ClusterState, options: InstallOptions
   };
   kubectlApply(JSON.stringify(namespace), kubeconfig);
 
-  const etcdData = join(state.dir, "kamaji-etcd");
-  mkdirSync(etcdData, { recursive: true });
-  chownSync(etcdData, chartUser, chartUser);
-  chmodSync(etcdData, 0o700);
+  kubectlApply(JSON.stringify(localEtcdVolume(state)), kubeconfig);
 
   upgradeIfChanged(
     { name: "kamaji-crds", chart: join(repoDir, "charts/kamaji-crds"), values: [] },
@@ -109,7 +157,9 @@ export async function installKamaji(state: ClusterState, options: InstallOptions
   const values = [
     `image.repository=${operatorImageRepository}`,
     `image.tag=${operatorImageTag}`,
-    `etcd.persistence.hostPath=${etcdData}`,
+    // A rebuilt image keeps its tag: the digest in the pod template rolls the operator onto it.
+    `podAnnotations.kamaji\\.clastix\\.io/image-digest=${await imageDigest(image)}`,
+    `etcd.persistence.storageClassName=${localStorageClass}`,
     ...(options.values ?? []),
   ].flatMap((value) => ["--set", value]);
   upgradeIfChanged({ name: "kamaji", chart: join(repoDir, "charts/kamaji"), values }, kubeconfig, progress);

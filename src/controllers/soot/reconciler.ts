@@ -2,6 +2,7 @@
 // tenant and watches on the objects Kamaji keeps there. Any change to them, or to the TCP, re-applies the tenant
 // plan, so a deleted or edited object comes back. Each tenant is its own queue key with its own backoff and
 // short request deadlines, so an unreachable tenant only delays itself.
+import { setMaxListeners } from "node:events";
 import type { TenantControlPlane } from "../../api/v1alpha1/kinds.js";
 import { isPaused, projectLabel } from "../../resources/labels.js";
 import { resourceNames } from "../../resources/names.js";
@@ -95,6 +96,8 @@ export class SootReconciler implements Reconciler {
       identity,
       stop: new AbortController(),
     };
+    // Each of the tenant's informers listens on this one signal (and its backoff sleeps do too).
+    setMaxListeners(0, session.stop.signal);
     this.#sessions.set(key, session);
     this.#watch(key, session, log);
     log.info({ tenant: key, address: `${clusterIP}:${port}` }, "connected to the tenant cluster");
