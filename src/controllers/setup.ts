@@ -185,6 +185,10 @@ export function createKamajiManager(options: KamajiManagerOptions): KamajiManage
       if (specOrMetadataChanged(old, tcp) || tenantAccessChanged(old, tcp)) {
         sootController.enqueue(objectKey(tcp.metadata));
       }
+      // The per-tenant controller's bootstrap is what turns a new tenant Ready.
+      if (old.status?.kubeadmPhase?.bootstrapToken.checksum !== tcp.status?.kubeadmPhase?.bootstrapToken.checksum) {
+        enqueueTcp(tcp);
+      }
       // Status-only changes are this controller's own writes; reacting to them would only loop.
       if (specOrMetadataChanged(old, tcp)) enqueueTcp(tcp);
       if (old.status?.storage?.dataStoreName !== tcp.status?.storage?.dataStoreName) {
@@ -302,6 +306,7 @@ function tenantAccessChanged(old: TenantControlPlane, now: TenantControlPlane): 
   const b = now.status;
   return (
     a?.kubernetesResources?.version?.status !== b?.kubernetesResources?.version?.status ||
+    a?.kubernetesResources?.deployment?.readyReplicas !== b?.kubernetesResources?.deployment?.readyReplicas ||
     a?.controlPlaneEndpoint !== b?.controlPlaneEndpoint ||
     a?.kubeconfig?.admin?.checksum !== b?.kubeconfig?.admin?.checksum
   );

@@ -50,10 +50,11 @@ export class KubeApiError extends Error {
   constructor(
     readonly code: number,
     readonly reason: string,
-    message: string,
+    /** The Status message alone, as the API server wrote it. */
+    readonly statusMessage: string,
     readonly request: string,
   ) {
-    super(`${request}: ${code} ${reason}: ${message}`);
+    super(`${request}: ${code} ${reason}: ${statusMessage}`);
     this.name = "KubeApiError";
   }
 }
@@ -74,6 +75,11 @@ export interface WatchOptions extends ListOptions {
   resourceVersion?: string;
   /** The server closes the watch after this long; the informer then resumes from the last resourceVersion. */
   timeoutSeconds?: number;
+}
+
+export interface ApplyOptions {
+  /** `dryRun=All`: the answer is the object as it would be stored; nothing is persisted. */
+  readonly dryRun?: boolean;
 }
 
 interface RequestSpec {
@@ -142,19 +148,23 @@ export class KubeClient {
     return this.request<T>({ method: "PUT", path: resourcePath(type, namespace, name), body: object });
   }
 
-  /** Server-side apply of `object` (which must carry apiVersion, kind, name) as `fieldManager`, taking conflicts. */
+  /**
+   * Server-side apply of `object` (which must carry apiVersion, kind, name) as `fieldManager`, taking conflicts.
+   * With `dryRun`, the API server validates and admits the result (creating the object if absent) but stores nothing.
+   */
   apply<T extends KubeObject>(
     type: ResourceType,
     object: KubeObject,
     fieldManager: string,
     subresource?: "status",
+    options: ApplyOptions = {},
   ): Promise<T> {
     const { name, namespace } = object.metadata;
     if (name === undefined) throw new Error(`apply of a ${type.kind} without metadata.name`);
     return this.request<T>({
       method: "PATCH",
       path: resourcePath(type, namespace, name, subresource),
-      query: { fieldManager, force: true },
+      query: { fieldManager, force: true, dryRun: options.dryRun ? "All" : undefined },
       body: object,
       contentType: "application/apply-patch+yaml",
     });

@@ -30,7 +30,7 @@ export interface WebhookServerOptions {
   /** The first serving certificate; WebhookServer.setCertificate replaces it. */
   readonly certificate: CertificateKeyPem;
   readonly log: Logger;
-  /** How the validation rules read the management cluster (DataStores, Gateway API discovery). */
+  /** How the validation rules read the management cluster (DataStores, Gateway API discovery, Deployment dry-run). */
   readonly cluster: ClusterView;
   /** The operator's default DataStore (the `--datastore` flag), set on new TenantControlPlanes without one. */
   readonly defaultDataStore?: string;

@@ -8,6 +8,11 @@ import { request as httpsRequest } from "node:https";
 import { Writable } from "node:stream";
 import { connect } from "node:tls";
 import { after, before, describe, test } from "node:test";
+import {
+  buildControlPlaneDeployment,
+  componentSecrets,
+  type ComponentSecret,
+} from "../../src/resources/deployment/index.js";
 import { KubeClient } from "../../src/runtime/kube-client.js";
 import { createLogger } from "../../src/runtime/logger.js";
 import { resourceTypes, type ResourceType } from "../../src/runtime/resource-types.js";
@@ -298,6 +303,120 @@ describe("admission webhooks through the API server", { timeout: 300_000 }, () =
     assert.equal(await client.get(resourceTypes.tenantControlPlane, "gamma", ns), undefined);
   });
 
+  test("changed additional containers or mounts are dry-run as the operator's Deployment", async () => {
+    /** What the operator writes before it applies the Deployment, which the dry-run builds from. */
+    const reconcileStatus = (name: string) =>
+      client.patch(
+        resourceTypes.tenantControlPlane,
+        name,
+        ns,
+        {
+          status: {
+            storage: { driver: "etcd", dataStoreName: "default", setup: { schema: name } },
+            controlPlaneEndpoint: "10.96.0.42:6443",
+          },
+        },
+        "status",
+      );
+    const patchDeployment = (name: string, spec: object) =>
+      cluster.kubectl([
+        "patch",
+        "tcp",
+        name,
+        "-n",
+        ns,
+        "--type=merge",
+        "-p",
+        JSON.stringify({ spec: { controlPlane: { deployment: spec } } }),
+      ]);
+    const denied = "denied the request: the resulting Deployment will generate a configuration error, cannot proceed: ";
+    const kubeApiServerSidecar = { additionalContainers: [{ name: "kube-apiserver", image: "busybox" }] };
+
+    const name = "zeta";
+    const created = JSON.parse(await createTcp(tenantControlPlane(name)));
+    await reconcileStatus(name);
+    const deployment = buildControlPlaneDeployment({
+      tenantControlPlane: created,
+      secretChecksums: Object.fromEntries(componentSecrets.map((secret) => [secret, "0123456789abcdef"])) as Record<
+        ComponentSecret,
+        string
+      >,
+      dataStore: { name: "default", driver: "etcd", endpoints: ["etcd-0.etcd.kamaji-system.svc.cluster.local:2379"] },
+      storageSchema: name,
+      storageChecksums: { config: "config-checksum", certificate: "certificate-checksum" },
+      address: "10.96.0.42",
+      kineImage: "docker.io/rancher/kine:v0.17.5",
+    });
+    const owner = { apiVersion: created.apiVersion, kind: created.kind, name, uid: created.metadata.uid };
+    const ownerReferences = [{ ...owner, controller: true, blockOwnerDeletion: true }];
+    await client.apply(
+      resourceTypes.deployment,
+      { ...deployment, metadata: { ...deployment.metadata, ownerReferences } },
+      "kamaji",
+    );
+
+    await assert.rejects(
+      patchDeployment(name, kubeApiServerSidecar),
+      new RegExp(`${denied}.*containers: duplicate entries for key \\[name="kube-apiserver"\\]`),
+    );
+    // Two mounts on one path of a managed container: the CRD schema cannot see it, the dry-run does.
+    await assert.rejects(
+      patchDeployment(name, {
+        additionalVolumes: [{ name: "scratch", emptyDir: {} }],
+        additionalVolumeMounts: {
+          apiServer: [
+            { name: "scratch", mountPath: "/scratch" },
+            { name: "scratch", mountPath: "/scratch" },
+          ],
+        },
+      }),
+      new RegExp(`${denied}.*volumeMounts: duplicate entries for key \\[mountPath="/scratch"\\]`),
+    );
+    // The same on an additional container: the CRD schema (volumeMounts is a list keyed by mountPath) refuses it
+    // before any validating webhook is called.
+    await assert.rejects(
+      patchDeployment(name, {
+        additionalVolumes: [{ name: "scratch", emptyDir: {} }],
+        additionalContainers: [
+          {
+            name: "sidecar",
+            image: "busybox",
+            volumeMounts: [
+              { name: "scratch", mountPath: "/scratch" },
+              { name: "scratch", mountPath: "/scratch" },
+            ],
+          },
+        ],
+      }),
+      /additionalContainers\[0\]\.volumeMounts\[1\]: Duplicate value: \{"mountPath":"\/scratch"\}/,
+    );
+
+    const sidecar = { name: "sidecar", image: "busybox", volumeMounts: [{ name: "scratch", mountPath: "/scratch" }] };
+    await patchDeployment(name, {
+      additionalVolumes: [{ name: "scratch", emptyDir: {} }],
+      additionalContainers: [sidecar],
+    });
+    const stored = await client.get<any>(resourceTypes.tenantControlPlane, name, ns);
+    assert.deepEqual(stored.spec.controlPlane.deployment.additionalContainers, [sidecar]);
+    const live = await client.get<any>(resourceTypes.deployment, name, ns);
+    assert.deepEqual(
+      live.spec.template.spec.containers.map((container: { name: string }) => container.name),
+      ["kube-apiserver", "kube-scheduler", "kube-controller-manager"],
+      "a dry-run stores nothing",
+    );
+    assert.deepEqual(live.metadata.ownerReferences, ownerReferences);
+
+    // No Deployment yet: the dry-run creates one.
+    await createTcp(tenantControlPlane("eta"));
+    await reconcileStatus("eta");
+    await assert.rejects(patchDeployment("eta", kubeApiServerSidecar), new RegExp(denied));
+    assert.equal(await client.get(resourceTypes.deployment, "eta", ns), undefined);
+
+    // Never reconciled: no status to build the Deployment from, so nothing is checked.
+    await createTcp(tenantControlPlane("theta"));
+    await patchDeployment("theta", kubeApiServerSidecar);
+  });
+
   test("a certificate replaced in the Secret is served without a restart, and its CA reaches the API server", async () => {
     const replacement = await issueServingCertificate({
       commonName: "replacement",
@@ -419,6 +538,8 @@ describe("admission webhooks through the API server", { timeout: 300_000 }, () =
       cluster: {
         dataStoreNames: () => Promise.reject(new Error("the DataStore list is unreachable")),
         gatewayApiDiscovery: () => Promise.reject(new Error("unused")),
+        deployment: () => Promise.reject(new Error("unused")),
+        dryRunDeployment: () => Promise.reject(new Error("unused")),
       },
     });
     try {

@@ -12,12 +12,25 @@ import type { KubeClient, KubeObject } from "../../runtime/kube-client.js";
 import type { Logger } from "../../runtime/logger.js";
 import { resourceTypes } from "../../runtime/resource-types.js";
 import { decodeData, type Secret } from "../tenantcontrolplane/objects.js";
+import { clusterInfoChecksum } from "../../resources/tenant/kubeadm-phases.js";
+import { rfc3339 } from "../../runtime/time.js";
 import { tenantClient } from "./tenant-connection.js";
 import { tenantPlan, type TenantInputs } from "./tenant-plan.js";
 import { tenantResourceTypeOf, tenantResourceTypes } from "./tenant-types.js";
 
-/** Version statuses with a serving API server; any other stops the tenant's session. */
+/** Version statuses with a serving API server. */
 const servingStatuses = new Set(["Ready", "Upgrading", "WriteLimited", "Migrating"]);
+
+/**
+ * Whether the tenant API serves: a serving status, or a first rollout with a ready replica (the TCP only turns
+ * Ready once this controller has bootstrapped the tenant). Sleeping, NotReady and deletion stop the session.
+ */
+export function tenantServes(tcp: TenantControlPlane | undefined): boolean {
+  if (tcp === undefined || tcp.metadata.deletionTimestamp !== undefined) return false;
+  const { version, deployment } = tcp.status?.kubernetesResources ?? {};
+  if (servingStatuses.has(version?.status ?? "")) return true;
+  return version?.status === "Provisioning" && (deployment?.readyReplicas ?? 0) > 0;
+}
 /** Besides watches, the whole plan is re-applied this often (objects a user unlabelled, missed events). */
 const RESYNC_MS = 5 * 60_000;
 
@@ -44,19 +57,39 @@ export class SootReconciler implements Reconciler {
 
   async reconcile(key: string, context: ReconcileContext): Promise<ReconcileResult | undefined> {
     const tcp = this.options.tenantControlPlanes.get(key.slice(key.indexOf("/") + 1), key.slice(0, key.indexOf("/")));
-    const status = tcp?.status?.kubernetesResources?.version?.status;
-    if (tcp === undefined || tcp.metadata.deletionTimestamp !== undefined || !servingStatuses.has(status ?? "")) {
-      this.#close(key, context.log, status ?? "gone");
+    if (tcp === undefined || !tenantServes(tcp)) {
+      this.#close(key, context.log, tcp?.status?.kubernetesResources?.version?.status ?? "gone");
       return undefined;
     }
     if (isPaused(tcp.metadata)) return undefined;
     const session = await this.#session(key, tcp, context.log);
     const plan = tenantPlan(tcp, await this.#inputs(tcp));
-    await Promise.all(
-      plan.apply.map((object) => session.client.apply(tenantResourceTypeOf(object), object, this.options.fieldManager)),
+    const applied = await Promise.all(
+      plan.apply.map((object) =>
+        session.client.apply<KubeObject & { data?: Record<string, string> }>(
+          tenantResourceTypeOf(object),
+          object,
+          this.options.fieldManager,
+        ),
+      ),
     );
     await Promise.all(plan.remove.map((object) => removeIfOurs(session.client, object)));
+    const clusterInfo = applied.find((o) => o.kind === "ConfigMap" && o.metadata.name === "cluster-info");
+    await this.#recordBootstrap(tcp, clusterInfoChecksum(clusterInfo ?? {}));
     return { requeueAfterMs: RESYNC_MS };
+  }
+
+  /** status.kubeadmPhase.bootstrapToken: the cluster-info checksum, written when it changes. */
+  async #recordBootstrap(tcp: TenantControlPlane, checksum: string): Promise<void> {
+    if (tcp.status?.kubeadmPhase?.bootstrapToken.checksum === checksum) return;
+    const bootstrapToken = { checksum, lastUpdate: rfc3339(new Date()) };
+    await this.options.client.patch(
+      resourceTypes.tenantControlPlane,
+      tcp.metadata.name ?? "",
+      tcp.metadata.namespace,
+      { status: { kubeadmPhase: { bootstrapToken } } },
+      "status",
+    );
   }
 
   /** Stops every tenant session (the manager is stopping or lost leadership). */

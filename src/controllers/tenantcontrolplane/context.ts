@@ -46,6 +46,16 @@ export interface PipelineContext {
   storage?: { readonly schema: string; readonly user: string; readonly password: string };
   /** md5 of the datastore-certificate Secret: a pod annotation, so new credentials roll the pods. */
   storageCertificateChecksum?: string;
+  /** Whether the control plane serves, and if not why (the deployment step's diagnosis of its pods). */
+  health?: ControlPlaneHealth;
+}
+
+export interface ControlPlaneHealth {
+  readonly ready: boolean;
+  readonly reason: string;
+  readonly message: string;
+  /** Not serving yet and nothing else will wake the reconcile (pod states are not watched): look again then. */
+  readonly recheckAfterMs?: number;
 }
 
 /** A step of the pipeline, named after the upstream resource (it labels the handler-time metric). */

@@ -7,7 +7,7 @@ import { DataStoreValidationError, resolveConnectionConfig } from "../../datasto
 import type { DataStoreConnections } from "../../datastore/connections.js";
 import { isPaused } from "../../resources/labels.js";
 import { resourceNames } from "../../resources/names.js";
-import { setCondition, type Condition } from "../../runtime/conditions.js";
+import { findCondition, setCondition, type Condition } from "../../runtime/conditions.js";
 import type { ReconcileContext, ReconcileResult, Reconciler } from "../../runtime/controller.js";
 import type { EventRecorder } from "../../runtime/events.js";
 import type { Informer } from "../../runtime/informer.js";
@@ -16,13 +16,17 @@ import { resourceTypes } from "../../runtime/resource-types.js";
 import { removeFinalizer } from "../../runtime/finalizers.js";
 import { dataStoreValidationCondition } from "../datastore/conditions.js";
 import { canonicalJson } from "../canonical-json.js";
-import type { PipelineContext, PipelineOptions } from "./context.js";
+import type { ControlPlaneHealth, PipelineContext, PipelineOptions } from "./context.js";
 import { asProblem, dataStoreFinalizer, dataStoreSecretFinalizer, tenantStorageNames } from "./datastore-steps.js";
 import { pipeline } from "./pipeline.js";
 import { ReconcileProblem } from "./problem.js";
 import type { Secret } from "./objects.js";
 
 export const reconciledCondition = "Reconciled";
+/** Whether the tenant API server serves (our addition, like Reconciled): reason says why not. */
+export const readyCondition = "Ready";
+/** Expected on the way up or chosen by the user: no Warning event for these. */
+const quietHealthReasons = new Set(["Starting", "Sleeping", "Provisioning", "Upgrading", "Migrating"]);
 
 export interface TenantControlPlaneReconcilerOptions extends PipelineOptions {
   /** --datastore: used when spec.dataStore is empty. */
@@ -98,8 +102,10 @@ export class TenantControlPlaneReconciler implements Reconciler {
       }
       status.observedGeneration = tcp.metadata.generation;
       status.conditions = withReconciled(status, tcp, "True", "ReconcileSucceeded", "every resource is in place");
+      const { health } = context;
+      if (health !== undefined) await this.#reportHealth(tcp, status, health);
       await this.#writeStatus(tcp, status);
-      return undefined;
+      return health?.recheckAfterMs === undefined ? undefined : { requeueAfterMs: health.recheckAfterMs };
     } catch (error) {
       const problem = error instanceof ReconcileProblem ? error : undefined;
       const reason = problem?.reason ?? "ReconcileFailed";
@@ -184,6 +190,27 @@ export class TenantControlPlaneReconciler implements Reconciler {
       tcp.metadata.namespace,
     );
     if (secret !== undefined) await removeFinalizer(client, resourceTypes.secret, secret, dataStoreSecretFinalizer);
+  }
+
+  /** Condition Ready, and a Warning event whenever a failure's reason or message changes. */
+  async #reportHealth(tcp: TenantControlPlane, status: TenantControlPlaneStatus, health: ControlPlaneHealth) {
+    const previous = findCondition(status.conditions as Condition[] | undefined, readyCondition);
+    status.conditions = setCondition(status.conditions as Condition[] | undefined, {
+      type: readyCondition,
+      status: health.ready ? "True" : "False",
+      reason: health.reason,
+      message: health.message,
+      observedGeneration: tcp.metadata.generation,
+    });
+    const changed = previous?.reason !== health.reason || previous.message !== health.message;
+    if (changed && !health.ready && !quietHealthReasons.has(health.reason)) {
+      await this.deps.events.record(tcp, {
+        type: "Warning",
+        reason: health.reason,
+        action: "Diagnose",
+        note: health.message,
+      });
+    }
   }
 
   async #writeStatus(tcp: TenantControlPlane, status: TenantControlPlaneStatus): Promise<void> {

@@ -1,12 +1,18 @@
 // The Service that exposes the tenant API server, the kubeadm configuration, and the control-plane Deployment.
+import type { V1Pod } from "@kubernetes/client-node";
+import type { Json } from "../../api/k8s-types.js";
+import type { KubeObject } from "../../runtime/kube-client.js";
 import { mapChecksum } from "../../resources/checksum.js";
 import { buildControlPlaneDeployment } from "../../resources/deployment/index.js";
 import { componentSecrets, type ComponentSecret, type Deployment } from "../../resources/deployment/input.js";
 import { buildKubeadmConfig, type ConfigMap } from "../../resources/kubeadm-config.js";
 import { buildService, resolveServiceEndpoint, type Service } from "../../resources/service.js";
+import type { VersionStatus } from "../../api/v1alpha1/tenantcontrolplane.js";
 import { versionStatusFromDeployment } from "../../resources/version-status.js";
+import { diagnoseControlPlane } from "../../resources/control-plane-diagnosis.js";
+import { nameLabel } from "../../resources/labels.js";
 import { resourceTypes } from "../../runtime/resource-types.js";
-import { lastUpdate, type PipelineContext, type PipelineStep } from "./context.js";
+import { lastUpdate, type ControlPlaneHealth, type PipelineContext, type PipelineStep } from "./context.js";
 import { tenantStorageNames } from "./datastore-steps.js";
 import { applyOwned } from "./objects.js";
 import { ReconcileProblem } from "./problem.js";
@@ -82,6 +88,7 @@ export const kubeadmConfigStep: PipelineStep = {
 };
 
 type NamedDeployment = Deployment & { metadata: { name: string } };
+type Pod = Json<V1Pod> & KubeObject;
 
 export const deploymentStep: PipelineStep = {
   name: "deployment",
@@ -124,7 +131,7 @@ export const deploymentStep: PipelineStep = {
       previous,
     );
     const before = context.status.kubernetesResources?.deployment;
-    const versionStatus = versionStatusFromDeployment(tcp, object);
+    const versionStatus = awaitingTenantBootstrap(context, versionStatusFromDeployment(tcp, object));
     const kubernetesResources = (context.status.kubernetesResources ??= {});
     kubernetesResources.deployment = {
       ...object.status,
@@ -135,6 +142,7 @@ export const deploymentStep: PipelineStep = {
       namespace: object.metadata.namespace ?? "",
       lastUpdate: lastUpdate(context, changed, before?.lastUpdate),
     };
+    context.health = await controlPlaneHealth(context, object, versionStatus);
     const installed = versionStatus === "Ready" || versionStatus === "Sleeping";
     kubernetesResources.version = {
       ...(installed
@@ -146,6 +154,41 @@ export const deploymentStep: PipelineStep = {
     };
   },
 };
+
+/** While pods are failing or starting, how often the reconcile looks at them again. */
+const HEALTH_RECHECK_MS = 5_000;
+
+/** Ready, Sleeping, or why not: the control-plane pods diagnosed (image missing, crash loop, unschedulable...). */
+async function controlPlaneHealth(
+  context: PipelineContext,
+  deployment: NamedDeployment,
+  versionStatus: VersionStatus,
+): Promise<ControlPlaneHealth> {
+  if (versionStatus === "Ready") return { ready: true, reason: "Ready", message: "the API server answers" };
+  if (versionStatus === "Sleeping") return { ready: false, reason: "Sleeping", message: "scaled to 0 replicas" };
+  const pods = await context.client.list<Pod>(resourceTypes.pod, {
+    namespace: context.tcp.metadata.namespace,
+    labelSelector: `${nameLabel}=${context.names.deployment}`,
+  });
+  const diagnosis = diagnoseControlPlane(deployment, pods.items, context.now);
+  return {
+    ready: false,
+    reason: diagnosis?.reason ?? versionStatus,
+    message: diagnosis?.message ?? `the control plane is ${versionStatus}`,
+    recheckAfterMs: HEALTH_RECHECK_MS,
+  };
+}
+
+/**
+ * A fresh tenant is Ready only once the per-tenant controller has put kubeadm's phases in (it records the
+ * cluster-info checksum): before that, the admin kubeconfig's group has no RBAC and nodes cannot join.
+ */
+function awaitingTenantBootstrap(context: PipelineContext, status: VersionStatus): VersionStatus {
+  const bootstrapped = Boolean(context.status.kubeadmPhase?.bootstrapToken.checksum);
+  return status === "Ready" && !bootstrapped && context.status.kubernetesResources?.version?.version === undefined
+    ? "Provisioning"
+    : status;
+}
 
 function secretChecksums(context: PipelineContext): Record<ComponentSecret, string> {
   const missing = componentSecrets.filter((name) => context.secretChecksums[name] === undefined);

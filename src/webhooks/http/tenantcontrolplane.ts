@@ -5,6 +5,7 @@ import type { Logger } from "../../runtime/logger.js";
 import {
   AdmissionDenied,
   defaultTenantControlPlane,
+  validateDeploymentOnUpdate,
   validateTenantControlPlane,
   type ClusterState,
   type GatewayApiDiscovery,
@@ -83,7 +84,13 @@ export function tenantControlPlaneHandlers(
       const object = tenantControlPlaneOf(request.object, "object");
       const oldObject = tenantControlPlaneOf(request.oldObject, "oldObject");
       const state = await clusterStateFor(cluster, object);
-      return validateTenantControlPlane({ operation: "UPDATE", object, oldObject, cluster: state }) ?? allowed;
+      // The Deployment dry-run, a write round trip, runs once the other rules passed. Upstream runs it before the
+      // Gateway rule: when both deny, the answer names the Gateway problem here, the Deployment one there.
+      return (
+        validateTenantControlPlane({ operation: "UPDATE", object, oldObject, cluster: state }) ??
+        (await validateDeploymentOnUpdate(oldObject, object, cluster)) ??
+        allowed
+      );
     }
     return allowed;
   };

@@ -3,6 +3,13 @@ export { defaultDnsServiceIPs, defaultTenantControlPlane, type DefaultingOptions
 export { validateCertSANs } from "./cert-sans.js";
 export { validateDataStoreOnCreate, validateDataStoreOnUpdate } from "./datastore.js";
 export { validateDnsServiceIPs } from "./dns-service-ips.js";
+export {
+  changedDeploymentAdditions,
+  deploymentConfigurationError,
+  validateDeploymentOnUpdate,
+  type DeploymentDryRun,
+} from "./deployment-dry-run.js";
+export { dryRunDeploymentInput } from "./deployment-input.js";
 export { validateGateway, type GatewayApiDiscovery } from "./gateway.js";
 export { validatePreferredAddressTypes } from "./kubelet-address-types.js";
 export { validateName } from "./name.js";
