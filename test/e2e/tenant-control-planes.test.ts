@@ -322,6 +322,51 @@ describe("tenant control planes", { skip }, () => {
     await ready("extras");
   });
 
+  test("an update that would break the Deployment is refused before it is stored", () => {
+    const withContainer = (name: string) => ({
+      additionalContainers: [{ name, image: "kamaji.local/test/busybox:1" }],
+    });
+    assert.match(
+      applyError(tenantControlPlane("ready", withContainer("kube-apiserver"))) ?? "",
+      /the resulting Deployment will generate a configuration error, cannot proceed/,
+    );
+    // The API server's certificates are mounted there already.
+    const sameMountPath = {
+      additionalVolumes: [{ name: "a", emptyDir: {} }],
+      additionalVolumeMounts: { apiServer: [{ name: "a", mountPath: "/etc/kubernetes/pki" }] },
+    };
+    assert.match(
+      applyError(tenantControlPlane("ready", sameMountPath)) ?? "",
+      /the resulting Deployment will generate a configuration error, cannot proceed/,
+    );
+    assert.equal(getTcp("ready").status?.kubernetesResources?.version?.status, "Ready");
+  });
+
+  test("with konnectivity, the server runs beside the API server and the agent is in the tenant", async () => {
+    const manifest = tenantControlPlane("konnectivity");
+    const spec = manifest.spec as Record<string, unknown>;
+    spec.addons = { coreDNS: {}, kubeProxy: {}, konnectivity: { server: { port: 8132 } } };
+    kubectlApply(JSON.stringify(manifest), state.kubeconfig);
+    const kubeconfig = await tenantKubeconfig("konnectivity");
+    const containers = admin([
+      "get",
+      "deployment",
+      "konnectivity",
+      "-n",
+      namespace,
+      "-o",
+      "jsonpath={.spec.template.spec.containers[*].name}",
+    ]);
+    assert.match(containers, /\bkonnectivity-server\b/);
+    const ports = admin(["get", "service", "konnectivity", "-n", namespace, "-o", "jsonpath={.spec.ports[*].name}"]);
+    assert.match(ports, /konnectivity-server/);
+    await until("the agent DaemonSet in the tenant", () =>
+      kubectl(["-n", "kube-system", "get", "daemonset", "konnectivity-agent", "-o", "name"], kubeconfig),
+    );
+    kubectl(["get", "clusterrolebinding", "system:konnectivity-server"], kubeconfig);
+    admin(["delete", "tcp", "konnectivity", "-n", namespace, "--wait=false"]);
+  });
+
   test("a TCP whose images are missing says why in its status and events, and recovers when fixed", async () => {
     const missing = { registrySettings: { tagSuffix: "-missing" } };
     kubectlApply(JSON.stringify(tenantControlPlane("broken", missing)), state.kubeconfig);

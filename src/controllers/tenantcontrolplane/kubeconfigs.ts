@@ -20,7 +20,7 @@ import type { ComponentSecret } from "../../resources/deployment/input.js";
 import { certificateLifecycleLabel } from "../../resources/labels.js";
 import { joinHostPort } from "../../resources/service.js";
 import type { PipelineContext, PipelineStep } from "./context.js";
-import { applySecret, decodeData, readSecret, secretStatus } from "./objects.js";
+import { applySecret, decodeData, readSecret, secretStatus, type SecretStatus } from "./objects.js";
 
 interface KubeconfigFile {
   /** Secret key, e.g. admin.conf. */
@@ -31,7 +31,7 @@ interface KubeconfigFile {
   readonly server: (c: PipelineContext) => string;
 }
 
-const localServer = (c: PipelineContext) => `https://${joinHostPort("127.0.0.1", endpointOf(c).port)}`;
+export const localServer = (c: PipelineContext) => `https://${joinHostPort("127.0.0.1", endpointOf(c).port)}`;
 const advertisedServer = (c: PipelineContext) => `https://${kubeadmEndpoint(c)}`;
 const serviceServer = (c: PipelineContext) =>
   `https://${c.tcp.metadata.name ?? ""}.${c.tcp.metadata.namespace ?? ""}.svc:${endpointOf(c).port}`;
@@ -98,11 +98,24 @@ async function issueKubeconfig(
   });
 }
 
-function kubeconfigStep(
+/** Where a kubeconfig Secret's status goes: its previous value, and how to write the new one. */
+interface StatusSlot {
+  read(context: PipelineContext): SecretStatus | undefined;
+  write(context: PipelineContext, value: SecretStatus): void;
+}
+
+const kubeconfigStatus = (key: "admin" | "controllerManager" | "scheduler"): StatusSlot => ({
+  read: (context) => context.status.kubeconfig?.[key],
+  write: (context, value) => {
+    (context.status.kubeconfig ??= {})[key] = value;
+  },
+});
+
+export function kubeconfigStep(
   stepName: string,
   secretName: (c: PipelineContext) => string,
   files: readonly KubeconfigFile[],
-  status: "admin" | "controllerManager" | "scheduler",
+  status: StatusSlot,
   component?: ComponentSecret,
 ): PipelineStep {
   return {
@@ -139,8 +152,7 @@ function kubeconfigStep(
         labels: { [certificateLifecycleLabel]: "kubeconfig" },
       });
       if (component !== undefined) context.secretChecksums[component] = secretDataChecksum(object.data);
-      const kubeconfig = (context.status.kubeconfig ??= {});
-      kubeconfig[status] = secretStatus(context, object, changed, kubeconfig[status]);
+      status.write(context, secretStatus(context, object, changed, status.read(context)));
     },
   };
 }
@@ -162,14 +174,14 @@ export const adminKubeconfigStep = kubeconfigStep(
       variants: [{ key: "super-admin.svc", server: serviceServer }],
     },
   ],
-  "admin",
+  kubeconfigStatus("admin"),
 );
 
 export const controllerManagerKubeconfigStep = kubeconfigStep(
   "controller-manager-kubeconfig",
   (c) => c.names.controllerManagerKubeconfig,
   [{ key: "controller-manager.conf", profile: "controllerManager", server: localServer }],
-  "controllerManager",
+  kubeconfigStatus("controllerManager"),
   "controller-manager-kubeconfig",
 );
 
@@ -177,6 +189,6 @@ export const schedulerKubeconfigStep = kubeconfigStep(
   "scheduler-kubeconfig",
   (c) => c.names.schedulerKubeconfig,
   [{ key: "scheduler.conf", profile: "scheduler", server: localServer }],
-  "scheduler",
+  kubeconfigStatus("scheduler"),
   "scheduler-kubeconfig",
 );

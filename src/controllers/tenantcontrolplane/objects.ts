@@ -71,7 +71,7 @@ export function applySecret(
   );
 }
 
-type SecretStatus = { secretName?: string; checksum?: string; lastUpdate?: string };
+export type SecretStatus = { secretName?: string; checksum?: string; lastUpdate?: string };
 
 /** The stored Secret of the TenantControlPlane's namespace, or undefined. */
 export async function readSecret(context: PipelineContext, name: string): Promise<Secret | undefined> {

@@ -1,5 +1,5 @@
 // The order of the TenantControlPlane pipeline for the etcd driver (reference §2): each step may use what the
-// steps before it resolved. Konnectivity, ingress, gateway, migration and upgrade steps come with their features.
+// steps before it resolved. Ingress, gateway, migration and upgrade steps come with their features.
 import {
   apiServerCertificateStep,
   apiServerKubeletClientCertificateStep,
@@ -11,6 +11,7 @@ import {
 import type { PipelineStep } from "./context.js";
 import { dataStoreCertificateStep, dataStoreConfigStep, dataStoreSetupStep } from "./datastore-steps.js";
 import { adminKubeconfigStep, controllerManagerKubeconfigStep, schedulerKubeconfigStep } from "./kubeconfigs.js";
+import { konnectivityEgressSelectorStep, konnectivityKubeconfigStep } from "./konnectivity-steps.js";
 import { deploymentStep, kubeadmConfigStep, serviceStep } from "./workload-steps.js";
 
 export const pipeline: readonly PipelineStep[] = [
@@ -28,5 +29,7 @@ export const pipeline: readonly PipelineStep[] = [
   dataStoreConfigStep,
   dataStoreSetupStep,
   dataStoreCertificateStep,
+  konnectivityEgressSelectorStep,
+  konnectivityKubeconfigStep,
   deploymentStep,
 ];

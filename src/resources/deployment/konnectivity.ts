@@ -1,11 +1,13 @@
 // The konnectivity-server sidecar (addons.konnectivity): its container, volumes and the apiserver's mounts.
+import { dirname } from "node:path";
 import type { Container, Volume } from "../../api/k8s-types.js";
 import { mergeFlags, parseFlags, renderFlags } from "./args.js";
+import { konnectivitySocket } from "../konnectivity-egress.js";
 import { compact } from "./compact.js";
 import type { KonnectivityServerSpec, Settings } from "./settings.js";
 import { defaultMode, memoryVolume, mount, pkiDir, pkiPath, secretVolume, volumeNames } from "./volumes.js";
 
-const udsDir = "/run/konnectivity";
+const udsDir = dirname(konnectivitySocket);
 const egressSelectorDir = "/etc/kubernetes/konnectivity/configurations";
 const kubeconfigFile = "konnectivity-server.conf";
 const adminPort = 8133;
@@ -21,7 +23,7 @@ export const konnectivityApiServerMounts = [
 
 function serverArgs(server: KonnectivityServerSpec, replicas: number): string[] {
   const forced = new Map([
-    ["--uds-name", `${udsDir}/konnectivity-server.socket`],
+    ["--uds-name", konnectivitySocket],
     ["--cluster-cert", pkiPath("apiserver.crt")],
     ["--cluster-key", pkiPath("apiserver.key")],
     ["--mode", "grpc"],
