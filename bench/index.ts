@@ -14,6 +14,11 @@ const benchmarks: Record<string, Benchmark> = {
       "N TenantControlPlanes on one etcd DataStore, api tier [--tcps N] [--runs N] [--key-algorithm ECDSA|RSA]",
     load: () => import("./reconcile.js"),
   },
+  ready: {
+    description:
+      "apply-to-Ready of 1 TCP and of a batch on the node tier, beside a bare kube-apiserver [--runs N] [--batch N]",
+    load: () => import("./ready.js"),
+  },
 };
 
 function usage(): string {
