@@ -89,13 +89,15 @@ const minimalEtcdApiServerArgs = [
   `--tls-private-key-file=${pki}/apiserver.key`,
 ];
 
-const defaultProbe = (path: string, port: number) => ({
+// kubeadm's tolerance (15 s timeouts, 8 liveness failures, 4 min startup budget) with short startup and readiness periods.
+const periods = { liveness: [10, 8], readiness: [2, 3], startup: [1, 240] } as const;
+const defaultProbe = (path: string, port: number, kind: keyof typeof periods = "liveness") => ({
   httpGet: { path, port, scheme: "HTTPS" },
   initialDelaySeconds: 0,
-  timeoutSeconds: 1,
-  periodSeconds: 10,
+  timeoutSeconds: 15,
+  periodSeconds: periods[kind][0],
   successThreshold: 1,
-  failureThreshold: 3,
+  failureThreshold: periods[kind][1],
 });
 
 describe("kube-apiserver", () => {
@@ -106,8 +108,8 @@ describe("kube-apiserver", () => {
     assert.equal(c.image, "registry.k8s.io/kube-apiserver:v1.34.2");
     assert.deepEqual(c.command, ["kube-apiserver"]);
     assert.deepEqual(c.livenessProbe, defaultProbe("/livez", 6443));
-    assert.deepEqual(c.readinessProbe, defaultProbe("/readyz", 6443));
-    assert.deepEqual(c.startupProbe, defaultProbe("/livez", 6443));
+    assert.deepEqual(c.readinessProbe, defaultProbe("/readyz", 6443, "readiness"));
+    assert.deepEqual(c.startupProbe, defaultProbe("/livez", 6443, "startup"));
   });
 
   test("the spec drives the managed flags", () => {
@@ -250,7 +252,7 @@ describe("kube-controller-manager and kube-scheduler", () => {
     const scheduler = container(d, "kube-scheduler");
     assert.deepEqual(scheduler.args, schedulerDefaults);
     assert.equal(scheduler.image, "registry.k8s.io/kube-scheduler:v1.34.2");
-    assert.deepEqual(scheduler.startupProbe, defaultProbe("/healthz", 10259));
+    assert.deepEqual(scheduler.startupProbe, defaultProbe("/healthz", 10259, "startup"));
   });
 
   test("controller-manager extra args override Kamaji's; scheduler ones cannot override the forced flags", () => {
@@ -304,15 +306,15 @@ test("probe timings: defaults, then the global values, then the component's own"
     timeoutSeconds: 2,
     periodSeconds: 5,
   });
-  assert.deepEqual(api.startupProbe, { ...defaultProbe("/livez", 6443), initialDelaySeconds: 5 });
-  assert.deepEqual(api.readinessProbe, defaultProbe("/readyz", 6443));
+  assert.deepEqual(api.startupProbe, { ...defaultProbe("/livez", 6443, "startup"), initialDelaySeconds: 5 });
+  assert.deepEqual(api.readinessProbe, defaultProbe("/readyz", 6443, "readiness"));
   const scheduler = container(d, "kube-scheduler");
   assert.deepEqual(scheduler.livenessProbe, {
     ...defaultProbe("/healthz", 10259),
     failureThreshold: 10,
     timeoutSeconds: 2,
   });
-  assert.deepEqual(scheduler.readinessProbe, { ...defaultProbe("/healthz", 10259), timeoutSeconds: 4 });
+  assert.deepEqual(scheduler.readinessProbe, { ...defaultProbe("/healthz", 10259, "readiness"), timeoutSeconds: 4 });
   assert.deepEqual(container(d, "kube-controller-manager").livenessProbe, {
     ...defaultProbe("/healthz", 10257),
     failureThreshold: 10,
