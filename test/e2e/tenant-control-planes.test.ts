@@ -221,6 +221,35 @@ describe("tenant control planes", { skip }, () => {
     });
   });
 
+  test("cluster-info is signed for a bootstrap token, and the TCP records its new checksum", async () => {
+    const kubeconfig = await tenantKubeconfig("ready");
+    const checksum = () =>
+      admin(["get", "tcp", "ready", "-n", namespace, "-o", "jsonpath={.status.kubeadmPhase.bootstrapToken.checksum}"]);
+    const before = checksum();
+    assert.notEqual(before, "");
+    const token = {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "bootstrap-token-abcdef", namespace: "kube-system" },
+      type: "bootstrap.kubernetes.io/token",
+      stringData: {
+        "token-id": "abcdef",
+        "token-secret": "0123456789abcdef",
+        "usage-bootstrap-signing": "true",
+        "usage-bootstrap-authentication": "true",
+      },
+    };
+    kubectl(["apply", "-f", "-"], kubeconfig, JSON.stringify(token));
+    await until("the JWS signature in cluster-info", () => {
+      const keys = kubectl(
+        ["-n", "kube-public", "get", "configmap", "cluster-info", "-o", "jsonpath={.data}"],
+        kubeconfig,
+      );
+      return keys.includes("jws-kubeconfig-abcdef") ? true : undefined;
+    });
+    await until("a new bootstrap checksum on the TCP", () => (checksum() !== before ? true : undefined));
+  });
+
   test("scaled to 0 a TCP is Sleeping; scaled back to 1 it is Ready again", async () => {
     admin(["scale", "tcp", "ready", "-n", namespace, "--replicas=0"]);
     await until(
@@ -365,6 +394,62 @@ describe("tenant control planes", { skip }, () => {
     );
     kubectl(["get", "clusterrolebinding", "system:konnectivity-server"], kubeconfig);
     admin(["delete", "tcp", "konnectivity", "-n", namespace, "--wait=false"]);
+  });
+
+  test("security contexts reach exactly the containers and the pod they name, and go away when cleared", async () => {
+    const secured = tenantControlPlane("secured", {
+      containerSecurityContexts: {
+        apiServer: { readOnlyRootFilesystem: true },
+        controllerManager: { allowPrivilegeEscalation: false },
+        scheduler: { privileged: false },
+      },
+      podSecurityContext: { seccompProfile: { type: "RuntimeDefault" } },
+    });
+    const addons = { coreDNS: {}, kubeProxy: {} };
+    const konnectivity = (securityContext?: object) => ({
+      ...addons,
+      konnectivity: { server: { port: 8132, ...(securityContext === undefined ? {} : { securityContext }) } },
+    });
+    (secured.spec as Record<string, unknown>).addons = konnectivity({ capabilities: { drop: ["ALL"] } });
+    kubectlApply(JSON.stringify(secured), state.kubeconfig);
+    await ready("secured");
+    type Pod = {
+      spec: { securityContext?: object; containers: { name: string; securityContext?: object }[] };
+    };
+    const pods = () =>
+      (
+        JSON.parse(admin(["get", "pods", "-n", namespace, "-l", "kamaji.clastix.io/name=secured", "-o", "json"])) as {
+          items: Pod[];
+        }
+      ).items;
+    const contexts = (pod: Pod) => Object.fromEntries(pod.spec.containers.map((c) => [c.name, c.securityContext]));
+    for (const pod of pods()) {
+      assert.deepEqual(pod.spec.securityContext, { seccompProfile: { type: "RuntimeDefault" } });
+      assert.deepEqual(contexts(pod), {
+        "kube-apiserver": { readOnlyRootFilesystem: true },
+        "kube-controller-manager": { allowPrivilegeEscalation: false },
+        "kube-scheduler": { privileged: false },
+        "konnectivity-server": { capabilities: { drop: ["ALL"] } },
+      });
+    }
+    const cleared = tenantControlPlane("secured");
+    (cleared.spec as Record<string, unknown>).addons = konnectivity();
+    kubectlApply(JSON.stringify(cleared), state.kubeconfig);
+    await until(
+      "pods without the security contexts",
+      () => {
+        const current = pods();
+        const clean = current.every(
+          (pod) =>
+            JSON.stringify(pod.spec.securityContext) === "{}" &&
+            pod.spec.containers.every((c) => c.securityContext === undefined),
+        );
+        return current.length > 0 && clean ? true : undefined;
+      },
+      120_000,
+    );
+    await ready("secured");
+    admin(["delete", "tcp", "secured", "-n", namespace, "--wait=false"]);
   });
 
   test("a TCP whose images are missing says why in its status and events, and recovers when fixed", async () => {

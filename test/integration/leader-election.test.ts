@@ -17,12 +17,17 @@ import {
 
 const ns = "tenants";
 
+/** Reconciles of TCPs that did not fail: `success`, or `requeue_after` (a TCP without pods is looked at again). */
 async function reconcileCount(port: number): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const line = text
-    .split("\n")
-    .find((l) => l.startsWith('controller_runtime_reconcile_total{controller="tenantcontrolplane",result="success"}'));
-  return line === undefined ? 0 : Number(line.split(" ").pop());
+  const results = ["success", "requeue_after"].map((result) =>
+    text
+      .split("\n")
+      .find((l) =>
+        l.startsWith(`controller_runtime_reconcile_total{controller="tenantcontrolplane",result="${result}"}`),
+      ),
+  );
+  return results.reduce((sum, line) => sum + (line === undefined ? 0 : Number(line.split(" ").pop())), 0);
 }
 
 async function leaseHolder(env: OperatorEnvironment): Promise<string | undefined> {

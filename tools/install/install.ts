@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, chownSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { containerdSocket, nodeTierDefaults } from "../cluster/node-tier.js";
+import { waitFor } from "../cluster/wait.js";
 import type { ClusterState } from "../cluster/state.js";
 import { imageDigest, importImages } from "../images/containerd-import.js";
 import { operatorImage, operatorImageRepository, operatorImageTag } from "../images/operator-image.js";
@@ -163,4 +164,15 @@ export async function installKamaji(state: ClusterState, options: InstallOptions
     ...(options.values ?? []),
   ].flatMap((value) => ["--set", value]);
   upgradeIfChanged({ name: "kamaji", chart: join(repoDir, "charts/kamaji"), values }, kubeconfig, progress);
+  await waitForDataStore("default", kubeconfig, progress);
+}
+
+/** The chart's DataStore turns ready once its etcd runs with auth enabled and the operator has checked it. */
+async function waitForDataStore(name: string, kubeconfig: string, progress: (message: string) => void) {
+  const begin = Date.now();
+  const ready = () => kubectl(["get", "datastore", name, "-o", "jsonpath={.status.ready}"], kubeconfig) === "true";
+  if (ready()) return;
+  progress(`waiting for DataStore ${name}`);
+  await waitFor(`DataStore ${name} to be ready`, () => (ready() ? true : undefined), 180_000, 1_000);
+  progress(`DataStore ${name} ready in ${((Date.now() - begin) / 1000).toFixed(1)} s`);
 }
