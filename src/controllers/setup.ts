@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import type { DataStore, TenantControlPlane } from "../api/v1alpha1/kinds.js";
 import { referencedSecrets } from "../datastore/connection-config.js";
 import { DataStoreConnections } from "../datastore/connections.js";
-import { projectLabel } from "../resources/labels.js";
+import { nameLabel, projectLabel } from "../resources/labels.js";
 import { Controller } from "../runtime/controller.js";
 import { EventRecorder } from "../runtime/events.js";
 import { Informer, objectKey } from "../runtime/informer.js";
@@ -218,6 +218,26 @@ export function createKamajiManager(options: KamajiManagerOptions): KamajiManage
   };
   for (const type of [resourceTypes.deployment, resourceTypes.service, resourceTypes.configMap])
     owned(type).on(ownerHandlers);
+  // Control-plane pods (labelled with their TCP's name): their states feed the Ready condition's diagnosis.
+  const enqueuePodOwner = (pod: KubeObject) => {
+    const tcp = pod.metadata.labels?.[nameLabel];
+    if (tcp !== undefined && pod.metadata.namespace !== undefined)
+      tcpController.enqueue(`${pod.metadata.namespace}/${tcp}`);
+  };
+  manager
+    .addInformer(
+      new Informer<KubeObject>(client, resourceTypes.pod, informerLog, {
+        labelSelector: nameLabel,
+        transform: (pod) => ({ apiVersion: pod.apiVersion, kind: pod.kind, metadata: pod.metadata }),
+      }),
+    )
+    .on({
+      add: enqueuePodOwner,
+      update: (_old, pod) => {
+        enqueuePodOwner(pod);
+      },
+      delete: enqueuePodOwner,
+    });
   const onSecret = (secret: KubeObject) => {
     enqueueOwner(secret);
     enqueueDataStoresReferencing(secret);

@@ -1,6 +1,7 @@
 // The manager runs informers, controllers and the HTTP endpoints. Informers start at once (a standby replica keeps
 // a warm cache); controllers start only once this process is the leader. Losing the lease stops everything: the
 // caller exits and the pod restarts, as controller-runtime does, so two leaders never reconcile together.
+import { setMaxListeners } from "node:events";
 import type { Server } from "node:http";
 import type { Controller } from "./controller.js";
 import { isAborted } from "./abort.js";
@@ -67,6 +68,8 @@ export class Manager {
     const { log, healthAddress, metricsAddress, metrics } = this.options;
     const internal = new AbortController();
     const stop = AbortSignal.any([signal, internal.signal]);
+    // Every informer, controller worker and their backoff sleeps listen on this one signal.
+    setMaxListeners(0, stop);
     if (healthAddress !== undefined) {
       this.#servers.push(await serveHealth(healthAddress, [() => this.#notSynced()]));
     }

@@ -54,7 +54,7 @@ export interface ControlPlaneHealth {
   readonly ready: boolean;
   readonly reason: string;
   readonly message: string;
-  /** Not serving yet and nothing else will wake the reconcile (pod states are not watched): look again then. */
+  /** Not serving yet, and no pod change may come to wake the reconcile: look again then. */
   readonly recheckAfterMs?: number;
 }
 

@@ -155,8 +155,11 @@ export const deploymentStep: PipelineStep = {
   },
 };
 
-/** While pods are failing or starting, how often the reconcile looks at them again. */
-const HEALTH_RECHECK_MS = 5_000;
+/**
+ * Pod changes wake the reconcile (the pods are watched); only a pod that is merely young is looked at again after
+ * this, in case it stays unready past the startup grace period without changing.
+ */
+const STARTING_RECHECK_MS = 30_000;
 
 /** Ready, Sleeping, or why not: the control-plane pods diagnosed (image missing, crash loop, unschedulable...). */
 async function controlPlaneHealth(
@@ -175,7 +178,7 @@ async function controlPlaneHealth(
     ready: false,
     reason: diagnosis?.reason ?? versionStatus,
     message: diagnosis?.message ?? `the control plane is ${versionStatus}`,
-    recheckAfterMs: HEALTH_RECHECK_MS,
+    ...(diagnosis?.reason === "Starting" ? { recheckAfterMs: STARTING_RECHECK_MS } : {}),
   };
 }
 
