@@ -490,6 +490,29 @@ describe("tenant control planes", { skip }, () => {
     admin(["delete", "tcp", "broken", "-n", namespace, "--wait=false"]);
   });
 
+  test("resources too large to schedule, or too small to run, are named in the Ready condition; fixing them recovers", async () => {
+    const withResources = (apiServer: object) => tenantControlPlane("sized", { resources: { apiServer } });
+    const readyReason = (reason: string) => async () =>
+      until(
+        `Ready condition ${reason}`,
+        () => {
+          const tcp = JSON.parse(admin(["get", "tcp", "sized", "-n", namespace, "-o", "json"])) as {
+            status?: { conditions?: { type: string; reason: string; message: string }[] };
+          };
+          const condition = tcp.status?.conditions?.find((c) => c.type === "Ready");
+          return condition?.reason === reason ? condition.message : undefined;
+        },
+        180_000,
+      );
+    kubectlApply(JSON.stringify(withResources({ requests: { cpu: "64" } })), state.kubeconfig);
+    assert.match(await readyReason("Unschedulable")(), /Insufficient cpu/);
+    kubectlApply(JSON.stringify(withResources({ limits: { memory: "16Mi" } })), state.kubeconfig);
+    assert.match(await readyReason("OutOfMemory")(), /kube-apiserver/);
+    kubectlApply(JSON.stringify(tenantControlPlane("sized")), state.kubeconfig);
+    await ready("sized");
+    admin(["delete", "tcp", "sized", "-n", namespace, "--wait=false"]);
+  });
+
   test("version changes that kubeadm cannot plan, and an unsupported version, are rejected", () => {
     const [major, minor] = versions.kubernetes.slice(1).split(".").map(Number) as [number, number];
     assert.match(
