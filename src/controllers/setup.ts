@@ -129,8 +129,9 @@ export function createKamajiManager(options: KamajiManagerOptions): KamajiManage
     reconcileTimeoutMs: options.reconcileTimeoutMs,
     log,
     metrics,
-    // A broken DataStore is retried from 1 s up to 1 min apart: its tenants wait on it.
-    backoff: { baseMs: 1_000, maxMs: 60_000 },
+    // A broken DataStore is retried from 1 s up to 10 s apart: its tenants wait on it, and one connection attempt
+    // is cheap (a DataStore created just before its server starts, as the chart's, was otherwise ready ~30 s late).
+    backoff: { baseMs: 1_000, maxMs: 10_000 },
     reconciler: new DataStoreReconciler({
       client,
       events,
