@@ -12,6 +12,8 @@ export interface DaemonSpec {
   /** Join this network namespace (by name, under /var/run/netns) and nothing else. */
   netns?: string;
   env?: Record<string, string>;
+  /** Run as this user instead of root (servers such as PostgreSQL refuse to run as root). */
+  runAs?: { uid: number; gid: number };
 }
 
 export interface RunningDaemon {
@@ -21,10 +23,14 @@ export interface RunningDaemon {
   command: string;
 }
 
-/** nsenter joins only the network namespace and then execs the program, so the PID is the program's. */
+/**
+ * nsenter joins only the network namespace (and drops to `runAs`, which it must do itself: joining a netns needs
+ * root) and then execs the program, so the PID is the program's.
+ */
 function commandLine(spec: DaemonSpec): [string, string[]] {
   if (!spec.netns) return [spec.command, spec.args];
-  return ["nsenter", [`--net=/var/run/netns/${spec.netns}`, "--", spec.command, ...spec.args]];
+  const user = spec.runAs ? [`--setuid=${String(spec.runAs.uid)}`, `--setgid=${String(spec.runAs.gid)}`] : [];
+  return ["nsenter", [`--net=/var/run/netns/${spec.netns}`, ...user, "--", spec.command, ...spec.args]];
 }
 
 export function startDaemon(spec: DaemonSpec): RunningDaemon {
@@ -34,6 +40,7 @@ export function startDaemon(spec: DaemonSpec): RunningDaemon {
     detached: true,
     stdio: ["ignore", log, log],
     env: { ...process.env, ...spec.env },
+    ...(spec.runAs && !spec.netns ? { uid: spec.runAs.uid, gid: spec.runAs.gid } : {}),
   });
   closeSync(log);
   if (child.pid === undefined) throw new Error(`${spec.name}: could not start ${spec.command}`);

@@ -11,18 +11,58 @@ import { lastUpdate, type PipelineContext, type PipelineStep } from "./context.j
 import { applySecret, decodeData, readSecret, secretStatus } from "./objects.js";
 import { dataStoreErrorReasons } from "../datastore/conditions.js";
 import { ReconcileProblem } from "./problem.js";
+import type { Driver } from "../../api/v1alpha1/datastore.js";
+import type { TenantControlPlane } from "../../api/v1alpha1/kinds.js";
 
 export const dataStoreFinalizer = "finalizer.kamaji.clastix.io";
 export const dataStoreSecretFinalizer = "finalizer.kamaji.clastix.io/datastore-secret";
 
-/** Schema and user: what status recorded wins (they never change once used), then the spec, then the UID. */
-export function tenantStorageNames(context: Pick<PipelineContext, "tcp">): { schema: string; user: string } {
-  const { tcp } = context;
+/**
+ * Schema and user: what status recorded wins (they never change once used), then the spec, then the UID. On
+ * MySQL the default user is the UID without its dashes: MySQL allows 32 characters in a user name, a UID has 36.
+ */
+export function tenantStorageNames(tcp: TenantControlPlane, driver: Driver): { schema: string; user: string } {
   const uid = tcp.metadata.uid ?? "";
   const setup = tcp.status?.storage?.setup;
-  const pick = (recorded: string | undefined, wanted: string | undefined) =>
-    recorded !== undefined && recorded !== "" ? recorded : wanted !== undefined && wanted !== "" ? wanted : uid;
-  return { schema: pick(setup?.schema, tcp.spec.dataStoreSchema), user: pick(setup?.user, tcp.spec.dataStoreUsername) };
+  const pick = (recorded: string | undefined, wanted: string | undefined, fallback: string) =>
+    recorded !== undefined && recorded !== "" ? recorded : wanted !== undefined && wanted !== "" ? wanted : fallback;
+  return {
+    schema: pick(setup?.schema, tcp.spec.dataStoreSchema, uid),
+    user: pick(setup?.user, tcp.spec.dataStoreUsername, driver === "MySQL" ? uid.replaceAll("-", "") : uid),
+  };
+}
+
+/**
+ * Why kine could not use these names, or undefined. kine takes them inside its endpoint URL
+ * (`postgres://user:password@host/schema`, `?bucket=schema`), where anything but letters, digits, "-" and "_"
+ * would change the URL's meaning; the drivers themselves quote any name safely.
+ */
+export function kineNameProblem(names: { schema: string; user: string }): string | undefined {
+  const safe = /^[A-Za-z0-9_-]+$/;
+  if (!safe.test(names.schema)) {
+    return `spec.dataStoreSchema ${JSON.stringify(names.schema)}: kine allows only letters, digits, "-" and "_"`;
+  }
+  if (!safe.test(names.user)) {
+    return `spec.dataStoreUsername ${JSON.stringify(names.user)}: kine allows only letters, digits, "-" and "_"`;
+  }
+  return undefined;
+}
+
+/**
+ * The credentials kine connects with. On NATS there are no per-tenant users: kine uses the DataStore's own, so
+ * they must survive kine's URL parsing (it does not decode percent-escapes).
+ */
+function natsCredentials(context: PipelineContext): { user: string; password: string } {
+  const basicAuth = context.connectionConfig.basicAuth;
+  if (basicAuth === undefined) return { user: "", password: "" };
+  const urlSafe = /^[A-Za-z0-9._~!$&'()*+,;=-]*$/;
+  if (!urlSafe.test(basicAuth.username) || !urlSafe.test(basicAuth.password) || basicAuth.username.includes(":")) {
+    throw new ReconcileProblem(
+      "DataStoreInvalid",
+      `DataStore ${context.connectionConfig.name}: spec.basicAuth: kine cannot use a NATS user name or password with characters such as "@", ":", "/", "%", "?" or "#" in its URL`,
+    );
+  }
+  return { user: basicAuth.username, password: basicAuth.password };
 }
 
 export const dataStoreConfigStep: PipelineStep = {
@@ -31,23 +71,29 @@ export const dataStoreConfigStep: PipelineStep = {
     const name = context.names.dataStoreConfig;
     const stored = await readSecret(context, name);
     const data = decodeData(stored);
-    const { schema, user } = tenantStorageNames(context);
+    const { driver, endpoints } = context.connectionConfig;
+    const { schema, user } = tenantStorageNames(context.tcp, driver);
+    if (driver !== "etcd") {
+      const problem = kineNameProblem({ schema, user });
+      if (problem !== undefined) throw new ReconcileProblem("DataStoreInvalid", problem);
+    }
     // The password survives as long as nobody tampered with the Secret (its checksum annotation still matches).
     const untouched = stored !== undefined && stored.metadata.annotations?.[checksumAnnotation] === mapChecksum(data);
     const password = untouched && data.DB_PASSWORD ? data.DB_PASSWORD : randomUUID();
-    const { driver, endpoints } = context.connectionConfig;
+    const credentials = driver === "NATS" ? natsCredentials(context) : { user, password };
     const payload = {
+      // kine gets the first endpoint only: its NATS driver reads `?bucket=` from the first URL of a list.
       DB_CONNECTION_STRING: driver === "etcd" ? "" : (endpoints[0] ?? ""),
       DB_SCHEMA: schema,
-      DB_USER: user,
-      DB_PASSWORD: password,
+      DB_USER: credentials.user,
+      DB_PASSWORD: credentials.password,
     };
     const checksum = mapChecksum(payload);
     const { object } = await applySecret(context, name, "datastore-config", payload, stored, {
       annotations: { [checksumAnnotation]: checksum },
       finalizers: [dataStoreSecretFinalizer],
     });
-    context.storage = { schema, user, password };
+    context.storage = { schema, user, password: credentials.password };
     context.status.storage = {
       ...context.status.storage,
       driver,

@@ -156,7 +156,7 @@ export class TenantControlPlaneReconciler implements Reconciler {
       );
     }
     const connection = this.deps.connections.get(await resolveConnectionConfig(client, dataStore));
-    const { schema, user } = tenantStorageNames({ tcp });
+    const { schema, user } = tenantStorageNames(tcp, dataStore.spec.driver);
     try {
       await connection.teardown({ schema, user, password: "" });
     } catch (error) {

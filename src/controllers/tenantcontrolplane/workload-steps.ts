@@ -69,7 +69,7 @@ export const kubeadmConfigStep: PipelineStep = {
       address: endpoint.address,
       port: endpoint.port,
       dataStore: { driver: context.connectionConfig.driver, endpoints: context.connectionConfig.endpoints },
-      schema: tenantStorageNames(context).schema,
+      schema: tenantStorageNames(context.tcp, context.connectionConfig.driver).schema,
     });
     const { object, changed } = await applyOwned<ConfigMap & { metadata: { name: string } }>(
       context,
