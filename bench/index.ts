@@ -14,6 +14,10 @@ const benchmarks: Record<string, Benchmark> = {
       "N TenantControlPlanes on one etcd DataStore, api tier [--tcps N] [--runs N] [--key-algorithm ECDSA|RSA]",
     load: () => import("./reconcile.js"),
   },
+  provision: {
+    description: "per-tenant provisioning and teardown on etcd, PostgreSQL, MariaDB and NATS [--tenants N]",
+    load: () => import("./provision.js"),
+  },
   ready: {
     description:
       "apply-to-Ready of 1 TCP and of a batch on the node tier, beside a bare kube-apiserver [--runs N] [--batch N]",

@@ -2,13 +2,19 @@
 // DataStore or its credentials change.
 import { createHash } from "node:crypto";
 import type { Logger } from "../runtime/logger.js";
-import { DataStoreError, type DataStoreConnection, type DataStoreConnectionConfig } from "./driver.js";
+import { type DataStoreConnection, type DataStoreConnectionConfig } from "./driver.js";
 import { openEtcdConnection } from "./etcd.js";
+import { openMysqlConnection } from "./mysql.js";
+import { openNatsConnection } from "./nats.js";
+import { openPostgresConnection } from "./postgresql.js";
 
 type Opener = (config: DataStoreConnectionConfig) => DataStoreConnection;
 
-const openers: Partial<Record<DataStoreConnectionConfig["driver"], Opener>> = {
+const openers: Record<DataStoreConnectionConfig["driver"], Opener> = {
   etcd: (config) => openEtcdConnection(config),
+  PostgreSQL: (config) => openPostgresConnection(config),
+  MySQL: (config) => openMysqlConnection(config),
+  NATS: (config) => openNatsConnection(config),
 };
 
 export class DataStoreConnections {
@@ -21,11 +27,7 @@ export class DataStoreConnections {
     const current = this.#open.get(config.name);
     if (current?.fingerprint === fingerprint) return current.connection;
     if (current !== undefined) this.#closeQuietly(config.name, current.connection);
-    const opener = openers[config.driver];
-    if (opener === undefined) {
-      throw new DataStoreError(config.name, "InvalidConfiguration", `the ${config.driver} driver is not available yet`);
-    }
-    const connection = opener(config);
+    const connection = openers[config.driver](config);
     this.#open.set(config.name, { fingerprint, connection });
     return connection;
   }

@@ -1,9 +1,8 @@
 // The api tier against the real upstream kube-apiserver: our CRDs, samples, CEL rules and printer columns.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
-import { readdirSync } from "node:fs";
 import { isRunning } from "../../tools/cluster/daemon.js";
 import { startApiTier } from "../../tools/cluster/api-tier.js";
 import { versions } from "../../tools/upstream.js";
@@ -119,6 +118,7 @@ test("a port in use gives a clear error and leaves nothing running", async () =>
     assert.ok(!existsSync(`/tmp/kamaji-port-test-${process.pid}/state.json`));
   } finally {
     blocker.close();
+    rmSync(`/tmp/kamaji-port-test-${process.pid}`, { recursive: true, force: true });
   }
 });
 

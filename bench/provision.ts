@@ -1,0 +1,135 @@
+// Times what the datastore-setup step and a deletion cost per tenant on each driver, against real servers on
+// loopback (etcd with client certificates; Debian's PostgreSQL, MariaDB and nats-server with TLS): provisioning a
+// new tenant, re-provisioning an existing one (what every reconcile does), and teardown.
+import { performance } from "node:perf_hooks";
+import type { DataStoreConnection, DataStoreConnectionConfig, TenantStorage } from "../src/datastore/driver.js";
+import { openEtcdConnection } from "../src/datastore/etcd.js";
+import { openMysqlConnection } from "../src/datastore/mysql.js";
+import { openNatsConnection } from "../src/datastore/nats.js";
+import { openPostgresConnection } from "../src/datastore/postgresql.js";
+import { startTestEtcd } from "../test/helpers/etcd.js";
+import { startTestMariadb } from "../test/helpers/mariadb.js";
+import { startTestNats } from "../test/helpers/nats.js";
+import { startTestPostgres } from "../test/helpers/postgres.js";
+
+const DEFAULT_TENANTS = 20;
+const USAGE = "usage: npm run bench -- provision [--tenants N]";
+
+interface Target {
+  readonly connection: DataStoreConnection;
+  stop(): Promise<void>;
+}
+
+const drivers: Record<string, () => Promise<Target>> = {
+  etcd: async () => {
+    const etcd = await startTestEtcd();
+    const connection = openEtcdConnection({
+      name: "bench-etcd",
+      driver: "etcd",
+      endpoints: etcd.endpoints,
+      tls: {
+        certificateAuthorityPem: etcd.caPem,
+        certificateAuthorityKeyPem: etcd.caKeyPem,
+        clientCertificatePem: etcd.rootCertPem,
+        clientKeyPem: etcd.rootKeyPem,
+      },
+    });
+    return { connection, stop: () => etcd.stop() };
+  },
+  PostgreSQL: async () => {
+    const server = await startTestPostgres();
+    const config: DataStoreConnectionConfig = {
+      name: "bench-postgresql",
+      driver: "PostgreSQL",
+      endpoints: [server.endpoint],
+      tls: { certificateAuthorityPem: server.caPem },
+      basicAuth: { username: server.adminUser, password: server.adminPassword },
+    };
+    return { connection: openPostgresConnection(config), stop: () => server.stop() };
+  },
+  MySQL: async () => {
+    const server = await startTestMariadb();
+    const config: DataStoreConnectionConfig = {
+      name: "bench-mariadb",
+      driver: "MySQL",
+      endpoints: [server.endpoint],
+      tls: { certificateAuthorityPem: server.caPem },
+      basicAuth: { username: server.adminUser, password: server.adminPassword },
+    };
+    return { connection: openMysqlConnection(config), stop: () => server.stop() };
+  },
+  NATS: async () => {
+    const server = await startTestNats();
+    const config: DataStoreConnectionConfig = {
+      name: "bench-nats",
+      driver: "NATS",
+      endpoints: [server.endpoint],
+      tls: { certificateAuthorityPem: server.caPem },
+      basicAuth: { username: server.user, password: server.password },
+    };
+    return { connection: openNatsConnection(config), stop: () => server.stop() };
+  },
+};
+
+export async function run(args: string[]): Promise<void> {
+  const tenants = parseTenants(args);
+  if (typeof tenants === "string") {
+    console.error(`${tenants}\n${USAGE}`);
+    process.exitCode = 1;
+    return;
+  }
+  console.log(
+    `provision: ${String(tenants)} tenants per driver, one after another on one administrative connection ` +
+      "(the connection is opened and checked before timing)",
+  );
+  console.log("driver       provision (new)      re-provision         teardown");
+  for (const [driver, start] of Object.entries(drivers)) {
+    const target = await start();
+    try {
+      await target.connection.check();
+      const names = Array.from({ length: tenants }, (_, index) => `bench-${String(index).padStart(3, "0")}`);
+      const storage = names.map((name): TenantStorage => ({ schema: name, user: name, password: `${name}-pw` }));
+      const provision = await timeEach(storage, (tenant) => target.connection.provision(tenant));
+      const again = await timeEach(storage, (tenant) => target.connection.provision(tenant));
+      const teardown = await timeEach(storage, (tenant) => target.connection.teardown(tenant));
+      console.log(`${driver.padEnd(10)} ${cell(provision)} ${cell(again)} ${cell(teardown)}`);
+    } finally {
+      await target.connection.close();
+      await target.stop();
+    }
+  }
+  console.log("cells: median per tenant (slowest)");
+}
+
+async function timeEach<T>(items: readonly T[], action: (item: T) => Promise<unknown>): Promise<number[]> {
+  const durations: number[] = [];
+  for (const item of items) {
+    const start = performance.now();
+    await action(item);
+    durations.push(performance.now() - start);
+  }
+  return durations;
+}
+
+function cell(durations: readonly number[]): string {
+  const sorted = [...durations].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  const median =
+    sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+  return `${median.toFixed(1).padStart(7)} ms (${(sorted.at(-1) ?? 0).toFixed(0).padStart(4)})`.padEnd(20);
+}
+
+/** The tenant count, or what is wrong with the arguments. */
+function parseTenants(args: readonly string[]): number | string {
+  let tenants = DEFAULT_TENANTS;
+  for (let index = 0; index < args.length; index += 1) {
+    const arg = args[index] ?? "";
+    let value: string;
+    if (arg === "--tenants") value = args[++index] ?? "";
+    else if (arg.startsWith("--tenants=")) value = arg.slice("--tenants=".length);
+    else return `unknown argument "${arg}"`;
+    if (!/^[1-9][0-9]*$/.test(value)) return `--tenants needs a positive integer, got "${value}"`;
+    tenants = Number(value);
+  }
+  return tenants;
+}

@@ -1,0 +1,236 @@
+// Starts a private nats-server (Debian's) for one test file, as a NATS DataStore runs it: JetStream with its store in
+// a temporary directory, a user with a password, and TLS with a server certificate from a test CA, on a free port.
+// The witness is its own NATS connection, independent of the driver under test.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { type JetStreamManager, jetstreamManager, type StreamConfig } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import { type DaemonSpec, isRunning, logTail, startDaemon, stopDaemon } from "../../tools/cluster/daemon.js";
+import { freePort } from "../../tools/cluster/ports.js";
+import { waitFor } from "../../tools/cluster/wait.js";
+import {
+  type CertificateKeyPem,
+  createCertificateAuthority,
+  encodeCertificateAndKey,
+  generateKeyPair,
+  issueCertificate,
+} from "../../src/pki/index.js";
+
+const NATS_SERVER = "/usr/sbin/nats-server";
+
+export interface TestNatsOptions {
+  /** Default 127.0.0.1; also the server certificate's IP address. */
+  readonly listenAddress?: string;
+  /** Run the server in this network namespace (the address must be reachable from here, for the readiness wait). */
+  readonly netns?: string;
+  /** Default true: clients must use TLS. */
+  readonly tls?: boolean;
+  /** Default true; false starts a server without JetStream, which kine cannot use. */
+  readonly jetstream?: boolean;
+  /** Require a client certificate signed by the test CA (TLS only); see `clientCertificate`. */
+  readonly verifyClients?: boolean;
+}
+
+/** Reads the server as an administrator would, through its own connection. */
+export interface NatsWitness {
+  readonly connection: NatsConnection;
+  readonly jsm: JetStreamManager;
+  readonly kvm: Kvm;
+  /** The names of the key-value buckets, sorted. */
+  buckets(): Promise<string[]>;
+  /** The configuration of the bucket's stream, or undefined when there is no such bucket. */
+  bucketConfig(bucket: string): Promise<StreamConfig | undefined>;
+  /** The bucket's keys, sorted. */
+  keys(bucket: string): Promise<string[]>;
+}
+
+export interface TestNats {
+  /** `host:port`, as a DataStore lists it. */
+  readonly endpoint: string;
+  readonly host: string;
+  readonly port: number;
+  /** The CA of the server certificate (also issued when tls is false, to test clients that insist on TLS). */
+  readonly caPem: string;
+  /** A client certificate from the test CA, for `verifyClients`. */
+  readonly clientCertificate: CertificateKeyPem;
+  /** The only user, and its password (letters and digits: kine takes them from a URL). */
+  readonly user: string;
+  readonly password: string;
+  readonly witness: NatsWitness;
+  /** SIGSTOP: the port stays open but nothing answers, like a hung or partitioned server. */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
+  /** Stops the server and keeps its JetStream store: the port is closed, connections are refused. */
+  kill(): Promise<void>;
+  /** Starts the server again on the same store and port after kill(); resolves once it accepts connections. */
+  restart(): Promise<void>;
+  /** Stops the server (by PID) and removes its directory. */
+  stop(): Promise<void>;
+}
+
+export async function startTestNats(options: TestNatsOptions = {}): Promise<TestNats> {
+  const host = options.listenAddress ?? "127.0.0.1";
+  const tls = options.tls ?? true;
+  const dir = mkdtempSync(join(tmpdir(), "kamaji-nats-"));
+  const file = (name: string, content: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, content, { mode: 0o600 });
+    return path;
+  };
+
+  const authority = await createCertificateAuthority({ commonName: "nats-ca", key: await generateKeyPair("ECDSA") });
+  const issue = async (commonName: string, usage: "serverAuth" | "clientAuth") => {
+    const key = await generateKeyPair("ECDSA");
+    const certificate = await issueCertificate(authority, key.publicKey, {
+      commonName,
+      ...(usage === "serverAuth" ? { dnsNames: ["localhost"], ipAddresses: [host] } : {}),
+      extendedKeyUsages: [usage],
+    });
+    return encodeCertificateAndKey({ certificate, key });
+  };
+  const server = await issue("nats-server", "serverAuth");
+  const clientCertificate = await issue("nats-client", "clientAuth");
+  const caPem = encodeCertificateAndKey(authority).certificatePem;
+
+  const user = "kamaji";
+  const password = `nats${Math.random().toString(36).slice(2)}`;
+  const port = await freePort();
+  // nats-server's configuration format takes JSON values.
+  const value = (v: unknown) => JSON.stringify(v);
+  const config = [
+    `host: ${value(host)}`,
+    `port: ${port}`,
+    `authorization { user: ${value(user)}, password: ${value(password)} }`,
+    ...(options.jetstream === false ? [] : [`jetstream { store_dir: ${value(join(dir, "jetstream"))} }`]),
+    ...(tls
+      ? [
+          `tls { cert_file: ${value(file("server.crt", server.certificatePem))}, key_file: ${value(file("server.key", server.privateKeyPem))}, ca_file: ${value(file("ca.crt", caPem))}, verify: ${options.verifyClients === true}, timeout: 5 }`,
+        ]
+      : []),
+  ];
+  const logFile = join(dir, "nats-server.log");
+  const spec: DaemonSpec = {
+    name: "nats-server",
+    command: NATS_SERVER,
+    args: ["-c", file("nats-server.conf", `${config.join("\n")}\n`)],
+    logFile,
+    netns: options.netns,
+  };
+  let daemon = startDaemon(spec);
+
+  const endpoint = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const connectWitness = () =>
+    connect({
+      servers: endpoint,
+      user,
+      pass: password,
+      timeout: 2_000,
+      // Across restart(), until stop().
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 200,
+      ...(tls
+        ? {
+            tls: {
+              ca: caPem,
+              ...(options.verifyClients === true
+                ? { cert: clientCertificate.certificatePem, key: clientCertificate.privateKeyPem }
+                : {}),
+            },
+          }
+        : {}),
+    });
+  /** Resolves once a client can connect (its own connection, closed again), with the server's log on failure. */
+  const ready = async () => {
+    try {
+      await waitFor(
+        "nats-server to accept connections",
+        async () => {
+          await (await connectWitness()).close();
+          return true;
+        },
+        30_000,
+      );
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n--- last lines of ${logFile} ---\n${logTail(logFile)}`, {
+        cause: error,
+      });
+    }
+  };
+  let connection: NatsConnection | undefined;
+  const stop = async () => {
+    await connection?.close();
+    // A stopped process cannot act on SIGTERM.
+    if (isRunning(daemon)) process.kill(daemon.pid, "SIGCONT");
+    await stopDaemon(daemon);
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    await ready();
+    connection = await connectWitness();
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  const jsm = await jetstreamManager(connection, { checkAPI: false });
+  const kvm = new Kvm(connection);
+  const witness: NatsWitness = {
+    connection,
+    jsm,
+    kvm,
+    buckets: async () => {
+      const names: string[] = [];
+      for await (const status of kvm.list()) names.push(status.bucket);
+      return names.sort();
+    },
+    bucketConfig: async (bucket) => {
+      try {
+        return (await jsm.streams.info(`KV_${bucket}`)).config;
+      } catch (error) {
+        if ((error as { code?: unknown }).code === 10059) return undefined; // stream not found
+        throw error;
+      }
+    },
+    keys: async (bucket) => {
+      const keys: string[] = [];
+      for await (const key of await (await kvm.open(bucket)).keys()) keys.push(key);
+      return keys.sort();
+    },
+  };
+  return {
+    endpoint,
+    host,
+    port,
+    caPem,
+    clientCertificate,
+    user,
+    password,
+    witness,
+    pause: () => {
+      if (isRunning(daemon)) process.kill(daemon.pid, "SIGSTOP");
+    },
+    resume: () => {
+      if (isRunning(daemon)) process.kill(daemon.pid, "SIGCONT");
+    },
+    kill: () => stopDaemon(daemon),
+    restart: async () => {
+      daemon = startDaemon(spec);
+      await ready();
+      // The witness reconnects on its own; a flush (PING) succeeds once it has.
+      await waitFor(
+        "the witness to reconnect",
+        async () => {
+          await witness.connection.flush();
+          return true;
+        },
+        30_000,
+        100,
+      );
+    },
+    stop,
+  };
+}
