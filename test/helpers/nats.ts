@@ -1,7 +1,7 @@
 // Starts a private nats-server (Debian's) for one test file, as a NATS DataStore runs it: JetStream with its store in
 // a temporary directory, a user with a password, and TLS with a server certificate from a test CA, on a free port.
 // The witness is its own NATS connection, independent of the driver under test.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -74,6 +74,7 @@ export interface TestNats {
 export async function startTestNats(options: TestNatsOptions = {}): Promise<TestNats> {
   const host = options.listenAddress ?? "127.0.0.1";
   const tls = options.tls ?? true;
+  if (!existsSync(NATS_SERVER)) throw new Error(`${NATS_SERVER} is not installed (hack/install-packages.sh)`);
   const dir = mkdtempSync(join(tmpdir(), "kamaji-nats-"));
   const file = (name: string, content: string) => {
     const path = join(dir, name);
