@@ -21,9 +21,10 @@ import {
   type DataStoreConnection,
   type DataStoreConnectionConfig,
   DataStoreError,
-  type DataStoreErrorReason,
   type TenantStorage,
 } from "./driver.js";
+import { checkedEndpoints, invalidConfiguration } from "./config-checks.js";
+import { CLIENT_CERTIFICATE_REJECTED, type Diagnosis, messageOf, SERVER_CERTIFICATE_REJECTED } from "./failures.js";
 
 export const DEFAULT_ETCD_TIMEOUT_MS = 5_000;
 
@@ -84,18 +85,6 @@ export function tenantNameProblem(tenant: TenantStorage, adminUser: string): str
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
-interface Diagnosis {
-  readonly reason: DataStoreErrorReason;
-  readonly detail: string;
-}
-
-// gRPC reports a failed TLS handshake as UNAVAILABLE, like a dead server; the OpenSSL alert (the server refused our
-// certificate) or Node's verification error (we refused the server's) in its message tells them apart.
-const CLIENT_CERTIFICATE_REJECTED =
-  /alert (unknown ca|bad certificate|certificate required|certificate unknown|certificate expired|certificate revoked|unsupported certificate|access denied)/i;
-const SERVER_CERTIFICATE_REJECTED =
-  /unable to verify|unable to get (local )?issuer|self[- ]signed certificate|certificate has expired|does not match certificate's altnames/i;
-
 const UNAUTHORIZED: ErrorClass[] = [
   EtcdPermissionDeniedError,
   EtcdAuthenticationFailedError,
@@ -105,6 +94,8 @@ const UNAUTHORIZED: ErrorClass[] = [
 
 function diagnose(error: unknown): Diagnosis {
   const message = messageOf(error);
+  // gRPC reports a failed TLS handshake as UNAVAILABLE, like a dead server; the OpenSSL alert (the server refused our
+  // certificate) or Node's verification error (we refused the server's) in its message tells them apart.
   if (error instanceof GRPCUnavailableError && CLIENT_CERTIFICATE_REJECTED.test(message)) {
     return { reason: "Unauthorized", detail: `etcd refused the administrator client certificate: ${message}` };
   }
@@ -121,26 +112,15 @@ function diagnose(error: unknown): Diagnosis {
   return { reason: unauthorized ? "Unauthorized" : "OperationFailed", detail: message };
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function invalid(config: DataStoreConnectionConfig, message: string): DataStoreError {
-  return new DataStoreError(config.name, "InvalidConfiguration", message);
-}
-
 /** Opens an administrative connection (lazily: the first call connects). Throws on an unusable configuration. */
 export function openEtcdConnection(
   config: DataStoreConnectionConfig,
   options: EtcdConnectionOptions = {},
 ): DataStoreConnection {
-  if (config.driver !== "etcd") throw invalid(config, `the etcd driver cannot open a ${config.driver} DataStore`);
-  if (config.endpoints.length === 0) throw invalid(config, "no endpoints");
-  const malformed = config.endpoints.find((endpoint) => endpoint === "" || endpoint.includes("://"));
-  if (malformed !== undefined) throw invalid(config, `endpoint "${malformed}" is not host:port`);
+  const endpoints = checkedEndpoints(config, "etcd").map(({ endpoint }) => endpoint);
   const tls = config.tls;
   if (tls?.clientCertificatePem === undefined || tls.clientKeyPem === undefined) {
-    throw invalid(config, "etcd needs TLS with a CA and an administrator client certificate and key");
+    throw invalidConfiguration(config, "etcd needs TLS with a CA and an administrator client certificate and key");
   }
   let adminUser: string;
   try {
@@ -148,7 +128,7 @@ export function openEtcdConnection(
   } catch (error) {
     throw new DataStoreError(config.name, "InvalidConfiguration", messageOf(error), { cause: error });
   }
-  return new EtcdConnection(config.name, config.endpoints, adminUser, options.timeoutMs ?? DEFAULT_ETCD_TIMEOUT_MS, {
+  return new EtcdConnection(config.name, endpoints, adminUser, options.timeoutMs ?? DEFAULT_ETCD_TIMEOUT_MS, {
     rootCertificate: Buffer.from(tls.certificateAuthorityPem),
     certChain: Buffer.from(tls.clientCertificatePem),
     privateKey: Buffer.from(tls.clientKeyPem),

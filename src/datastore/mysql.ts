@@ -7,18 +7,27 @@
 // whatever the server's default sql_mode. Values in SELECTs are bound on the server (prepared statements). mysql2's
 // query() without values sends the text as it is (no `?` or `:name` substitution; named placeholders are off).
 import { createConnection as connectTcp, type Socket } from "node:net";
-import { createSecureContext } from "node:tls";
 import mysql, { type Connection, type ConnectionOptions, type RowDataPacket } from "mysql2/promise";
-import { parseCertificatePem } from "../pki/index.js";
+import { checkedEndpoints, checkedTls, type HostPort, invalidConfiguration, parseHostPort } from "./config-checks.js";
 import {
   type DataStoreConnection,
   type DataStoreConnectionConfig,
   DataStoreError,
-  type DataStoreErrorReason,
   type TenantStorage,
 } from "./driver.js";
+import {
+  CLIENT_CERTIFICATE_REJECTED,
+  DeadlineExceeded,
+  type Diagnosis,
+  errorCode,
+  messageOf,
+  NETWORK_ERROR_CODES,
+  SERVER_CERTIFICATE_REJECTED,
+  withDeadline,
+} from "./failures.js";
 
 export const DEFAULT_MYSQL_TIMEOUT_MS = 5_000;
+const MYSQL_PORT = 3306;
 
 export interface MysqlConnectionOptions {
   /** Deadline of connecting and of every statement; a server silent this long counts as unreachable. */
@@ -135,12 +144,8 @@ function passwordProblem(password: string): string | undefined {
 }
 
 /** `host:port` or `[v6]:port` (port 3306 when absent), or undefined when it is neither. */
-export function parseMysqlEndpoint(endpoint: string): { host: string; port: number } | undefined {
-  const match = /^(?:\[([^\]]+)\]|([^:[\]/\s]+))(?::(\d{1,5}))?$/.exec(endpoint);
-  const host = match?.[1] ?? match?.[2];
-  const port = Number(match?.[3] ?? 3306);
-  if (host === undefined || port < 1 || port > 65_535) return undefined;
-  return { host, port };
+export function parseMysqlEndpoint(endpoint: string): HostPort | undefined {
+  return parseHostPort(endpoint, MYSQL_PORT);
 }
 
 /**
@@ -165,34 +170,8 @@ class StepFailure extends Error {
   }
 }
 
-class DeadlineExceeded extends Error {}
-
-interface Diagnosis {
-  readonly reason: DataStoreErrorReason;
-  readonly detail: string;
-}
-
-/** Node's codes for a server that cannot be reached or went away, and mysql2's for a connection that broke. */
-const NETWORK_ERRORS = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EADDRNOTAVAIL",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "PROTOCOL_CONNECTION_LOST",
-  // Too many connections; the server is shutting down.
-  "ER_CON_COUNT_ERROR",
-  "ER_SERVER_SHUTDOWN",
-]);
-/** Node's messages for a server certificate that does not verify (mysql2 replaces their codes with its own). */
-const SERVER_CERTIFICATE_REJECTED =
-  /unable to verify|unable to get (local )?issuer|self[- ]signed certificate|certificate has expired|certificate is not yet valid|certificate signature failure|does not match certificate's altnames|IP: .* is not in the cert's list/i;
-const CLIENT_CERTIFICATE_REJECTED =
-  /alert (unknown ca|bad certificate|certificate required|certificate unknown|certificate expired|certificate revoked|unsupported certificate|access denied)/i;
+/** mysql2's codes for a connection that broke, and the server's for too many connections or its shutting down. */
+const CONNECTION_ERRORS = new Set(["PROTOCOL_CONNECTION_LOST", "ER_CON_COUNT_ERROR", "ER_SERVER_SHUTDOWN"]);
 /** Refused credentials, a missing privilege, or a client host the server does not admit. */
 const UNAUTHORIZED_ERRORS = new Set([
   "ER_ACCESS_DENIED_ERROR",
@@ -211,11 +190,11 @@ function isServerError(error: unknown): boolean {
 }
 
 function diagnose(error: unknown, timeoutMs: number, tls: boolean): Diagnosis {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   if (error instanceof DeadlineExceeded) {
     return { reason: "Unreachable", detail: `no answer within ${timeoutMs / 1000} s` };
   }
-  const { code } = (error ?? {}) as { code?: unknown };
+  const code = errorCode(error);
   if (code === "HANDSHAKE_NO_SSL_SUPPORT") {
     return {
       reason: "Unreachable",
@@ -238,20 +217,17 @@ function diagnose(error: unknown, timeoutMs: number, tls: boolean): Diagnosis {
   if (CLIENT_CERTIFICATE_REJECTED.test(message)) {
     return { reason: "Unauthorized", detail: `the server refused the administrator client certificate: ${message}` };
   }
-  const detail = typeof code === "string" ? `${message} (${code})` : message;
-  if (typeof code === "string" && NETWORK_ERRORS.has(code)) return { reason: "Unreachable", detail };
+  if (code === undefined) return { reason: "OperationFailed", detail: message };
+  const detail = `${message} (${code})`;
+  if (NETWORK_ERROR_CODES.has(code) || CONNECTION_ERRORS.has(code)) return { reason: "Unreachable", detail };
   if (code === "ER_ACCESS_DENIED_ERROR" && !tls) {
     return {
       reason: "Unauthorized",
       detail: `${detail}; MariaDB answers so also when it requires TLS, which this DataStore does not configure`,
     };
   }
-  if (typeof code === "string" && UNAUTHORIZED_ERRORS.has(code)) return { reason: "Unauthorized", detail };
+  if (UNAUTHORIZED_ERRORS.has(code)) return { reason: "Unauthorized", detail };
   return { reason: "OperationFailed", detail };
-}
-
-function invalid(config: DataStoreConnectionConfig, message: string, cause?: unknown): DataStoreError {
-  return new DataStoreError(config.name, "InvalidConfiguration", message, { cause });
 }
 
 /** Opens an administrative connection (lazily: the first call connects). Throws on an unusable configuration. */
@@ -259,15 +235,12 @@ export function openMysqlConnection(
   config: DataStoreConnectionConfig,
   options: MysqlConnectionOptions = {},
 ): DataStoreConnection {
-  if (config.driver !== "MySQL") throw invalid(config, `the MySQL driver cannot open a ${config.driver} DataStore`);
   // Only the first endpoint: MySQL has no multi-endpoint client protocol, and kine uses the first one too.
-  const [endpoint] = config.endpoints;
-  if (endpoint === undefined) throw invalid(config, "no endpoints");
-  const address = parseMysqlEndpoint(endpoint);
-  if (address === undefined) throw invalid(config, `endpoint "${endpoint}" is not host:port`);
+  const [address] = checkedEndpoints(config, "MySQL", MYSQL_PORT);
+  const endpoint = address.endpoint;
   const auth = config.basicAuth;
   if (auth === undefined || auth.username === "") {
-    throw invalid(config, "MySQL needs basicAuth: the administrator's user name and password");
+    throw invalidConfiguration(config, "MySQL needs basicAuth: the administrator's user name and password");
   }
   const timeoutMs = options.timeoutMs ?? DEFAULT_MYSQL_TIMEOUT_MS;
   const connection: ConnectionOptions = {
@@ -285,25 +258,10 @@ export function openMysqlConnection(
 }
 
 function tlsOptions(config: DataStoreConnectionConfig): Pick<ConnectionOptions, "ssl"> {
-  const tls = config.tls;
+  const tls = checkedTls(config, "administrator client");
   if (tls === undefined) return {};
-  try {
-    parseCertificatePem(tls.certificateAuthorityPem, "the DataStore CA");
-  } catch (error) {
-    throw invalid(config, (error as Error).message, error);
-  }
-  const { clientCertificatePem: cert, clientKeyPem: key } = tls;
-  if ((cert === undefined) !== (key === undefined)) {
-    throw invalid(config, "the administrator client certificate and key must be given together");
-  }
-  try {
-    // Fails on unparseable PEM and on a key that does not match the certificate.
-    createSecureContext({ cert, key });
-  } catch (error) {
-    throw invalid(config, `the administrator client certificate or key: ${(error as Error).message}`, error);
-  }
   // verifyIdentity: without it mysql2 checks the chain but not that the certificate names the endpoint.
-  return { ssl: { ca: tls.certificateAuthorityPem, cert, key, rejectUnauthorized: true, verifyIdentity: true } };
+  return { ssl: { ...tls, rejectUnauthorized: true, verifyIdentity: true } };
 }
 
 /** An open administrative session. */
@@ -485,14 +443,8 @@ class MysqlConnection implements DataStoreConnection {
     work: (connection: Connection) => Promise<T>,
     { secret = false } = {},
   ): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(new DeadlineExceeded());
-      }, this.timeoutMs);
-    });
     try {
-      return await Promise.race([work(session.connection), deadline]);
+      return await withDeadline(work(session.connection), this.timeoutMs);
     } catch (error) {
       if (!isServerError(error)) {
         session.broken = true;
@@ -500,8 +452,6 @@ class MysqlConnection implements DataStoreConnection {
       }
       if (secret && typeof error === "object" && error !== null) Reflect.deleteProperty(error, "sql");
       throw new StepFailure(step, error);
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -8,7 +8,6 @@
 // configuration. The bucket is therefore created exactly as kine's nats.go would create it (see kineBucket), so that
 // kine's own create is a no-op. A bucket of the tenant's name that is not shaped like kine's is someone else's: it is
 // refused by provision and left alone by teardown.
-import { createSecureContext } from "node:tls";
 import { isDeepStrictEqual } from "node:util";
 import {
   DiscardPolicy,
@@ -32,14 +31,23 @@ import {
   TimeoutError,
 } from "@nats-io/transport-node";
 import { NodeTransport, nodeResolveHost } from "@nats-io/transport-node/lib/node_transport.js";
-import { parseCertificatePem } from "../pki/index.js";
+import { checkedEndpoints, checkedTls } from "./config-checks.js";
 import {
   type DataStoreConnection,
   type DataStoreConnectionConfig,
   DataStoreError,
-  type DataStoreErrorReason,
   type TenantStorage,
 } from "./driver.js";
+import {
+  CLIENT_CERTIFICATE_REJECTED,
+  DeadlineExceeded,
+  type Diagnosis,
+  errorCode,
+  messageOf,
+  NETWORK_ERROR_CODES,
+  SERVER_CERTIFICATE_REJECTED,
+  withDeadline,
+} from "./failures.js";
 
 export const DEFAULT_NATS_TIMEOUT_MS = 5_000;
 
@@ -125,35 +133,6 @@ function connectNats(options: NodeConnectionOptions): Promise<NatsClient> {
   return NatsConnectionImpl.connect(options);
 }
 
-interface Diagnosis {
-  readonly reason: DataStoreErrorReason;
-  readonly detail: string;
-}
-
-const SERVER_CERTIFICATE_REJECTED =
-  /unable to verify|unable to get (local )?issuer|self[- ]signed certificate|certificate has expired|certificate is not yet valid|does not match certificate's altnames|IP: .* is not in the cert's list/i;
-const CLIENT_CERTIFICATE_REJECTED =
-  /alert (unknown ca|bad certificate|certificate required|certificate unknown|certificate expired|certificate revoked|unsupported certificate|access denied)/i;
-/** Node's codes for a server that cannot be reached or went away. */
-const NETWORK_ERRORS = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EADDRNOTAVAIL",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-]);
-
-/** The call took longer than the driver's deadline. */
-class DeadlineExceeded extends Error {}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** The error and its causes, outermost first: the NATS client wraps socket and TLS errors. */
 function causes(error: unknown): unknown[] {
   const chain: unknown[] = [];
@@ -203,10 +182,7 @@ function diagnose(error: unknown, tls: boolean, timeoutMs: number): Diagnosis {
   if (error instanceof JetStreamApiError) {
     return { reason: "OperationFailed", detail: `JetStream error ${error.code}: ${message}` };
   }
-  const network = chain.some((e) => {
-    const code = (e as { code?: unknown } | undefined)?.code;
-    return typeof code === "string" && NETWORK_ERRORS.has(code);
-  });
+  const network = chain.some((e) => NETWORK_ERROR_CODES.has(errorCode(e) ?? ""));
   if (
     network ||
     chain.some((e) => e instanceof ConnectionError || e instanceof ClosedConnectionError) ||
@@ -217,22 +193,15 @@ function diagnose(error: unknown, tls: boolean, timeoutMs: number): Diagnosis {
   return { reason: "OperationFailed", detail: message };
 }
 
-function invalid(config: DataStoreConnectionConfig, message: string, cause?: unknown): DataStoreError {
-  return new DataStoreError(config.name, "InvalidConfiguration", message, { cause });
-}
-
 /** Opens an administrative connection (lazily: the first call connects). Throws on an unusable configuration. */
 export function openNatsConnection(
   config: DataStoreConnectionConfig,
   options: NatsConnectionOptions = {},
 ): DataStoreConnection {
-  if (config.driver !== "NATS") throw invalid(config, `the NATS driver cannot open a ${config.driver} DataStore`);
-  if (config.endpoints.length === 0) throw invalid(config, "no endpoints");
-  const malformed = config.endpoints.find((endpoint) => endpoint === "" || endpoint.includes("://"));
-  if (malformed !== undefined) throw invalid(config, `endpoint "${malformed}" is not host:port`);
+  const endpoints = checkedEndpoints(config, "NATS").map(({ endpoint }) => endpoint);
   const timeoutMs = options.timeoutMs ?? DEFAULT_NATS_TIMEOUT_MS;
   const client: NodeConnectionOptions = {
-    servers: [...config.endpoints],
+    servers: endpoints,
     name: "kamaji",
     timeout: timeoutMs,
     // One attempt per endpoint; a call after a failure or a lost connection connects anew. The client's own
@@ -245,29 +214,13 @@ export function openNatsConnection(
     ...(config.tls === undefined ? {} : { tls: tlsOptions(config) }),
   };
   const scheme = config.tls === undefined ? "nats" : "tls";
-  const where = config.endpoints.map((endpoint) => `${scheme}://${endpoint}`).join(", ");
+  const where = endpoints.map((endpoint) => `${scheme}://${endpoint}`).join(", ");
   return new NatsConnection(config.name, where, config.tls !== undefined, timeoutMs, client);
 }
 
 function tlsOptions(config: DataStoreConnectionConfig): NodeConnectionOptions["tls"] {
-  const tls = config.tls;
-  if (tls === undefined) return undefined;
-  try {
-    parseCertificatePem(tls.certificateAuthorityPem, "the DataStore CA");
-  } catch (error) {
-    throw invalid(config, messageOf(error), error);
-  }
-  const { clientCertificatePem: cert, clientKeyPem: key } = tls;
-  if ((cert === undefined) !== (key === undefined)) {
-    throw invalid(config, "the client certificate and key must be given together");
-  }
-  try {
-    // Fails on unparseable PEM and on a key that does not match the certificate.
-    createSecureContext({ cert, key });
-  } catch (error) {
-    throw invalid(config, `the client certificate or key: ${messageOf(error)}`, error);
-  }
-  return { ca: tls.certificateAuthorityPem, cert, key, rejectUnauthorized: true };
+  const tls = checkedTls(config, "client");
+  return tls === undefined ? undefined : { ...tls, rejectUnauthorized: true };
 }
 
 /** What a call is doing, for its error message. */
@@ -393,14 +346,8 @@ class NatsConnection implements DataStoreConnection {
   /** Runs `work` within the deadline; a failure becomes a DataStoreError naming the step it failed at. */
   private async call<T>(context: string, work: (progress: Progress) => Promise<T>): Promise<T> {
     const progress: Progress = { step: "connect" };
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(new DeadlineExceeded(`deadline of ${this.timeoutMs / 1000} s exceeded`));
-      }, this.timeoutMs);
-    });
     try {
-      return await Promise.race([work(progress), deadline]);
+      return await withDeadline(work(progress), this.timeoutMs);
     } catch (error) {
       if (error instanceof DataStoreError) throw error;
       const { reason, detail } = diagnose(error, this.tls, this.timeoutMs);
@@ -408,8 +355,6 @@ class NatsConnection implements DataStoreConnection {
       throw new DataStoreError(this.dataStore, reason, `${context}: ${progress.step} failed, ${where}: ${detail}`, {
         cause: error,
       });
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

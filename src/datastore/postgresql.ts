@@ -7,7 +7,6 @@
 // that this driver created (marked by a comment) or that owns the tenant's database, owns no other database and has
 // no administrative attribute. Anything else of that name is refused by provision and left alone by teardown.
 import { isIP } from "node:net";
-import { createSecureContext } from "node:tls";
 import {
   Client,
   type ClientConfig,
@@ -18,14 +17,21 @@ import {
   type PoolClient,
   type QueryConfig,
 } from "pg";
-import { parseCertificatePem } from "../pki/index.js";
+import { checkedEndpoints, checkedTls, type HostPort, invalidConfiguration, parseHostPort } from "./config-checks.js";
 import {
   type DataStoreConnection,
   type DataStoreConnectionConfig,
   DataStoreError,
-  type DataStoreErrorReason,
   type TenantStorage,
 } from "./driver.js";
+import {
+  CLIENT_CERTIFICATE_REJECTED,
+  type Diagnosis,
+  errorCode,
+  messageOf,
+  NETWORK_ERROR_CODES,
+  SERVER_CERTIFICATE_REJECTED,
+} from "./failures.js";
 
 export const DEFAULT_POSTGRES_TIMEOUT_MS = 5_000;
 
@@ -96,48 +102,23 @@ function passwordProblem(password: string): string | undefined {
 }
 
 /** `host:port` or `[v6]:port`, or undefined when it is neither. */
-export function parsePostgresEndpoint(endpoint: string): { host: string; port: number } | undefined {
-  const match = /^(?:\[([^\]]+)\]|([^:[\]/\s]+)):(\d{1,5})$/.exec(endpoint);
-  const host = match?.[1] ?? match?.[2];
-  const port = Number(match?.[3]);
-  if (host === undefined || port < 1 || port > 65_535) return undefined;
-  return { host, port };
+export function parsePostgresEndpoint(endpoint: string): HostPort | undefined {
+  return parseHostPort(endpoint);
 }
 
-interface Diagnosis {
-  readonly reason: DataStoreErrorReason;
-  readonly detail: string;
-}
-
-/** Node's codes for a server that cannot be reached or went away. */
-const NETWORK_ERRORS = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EADDRNOTAVAIL",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-]);
 /** pg's own messages for a connection or query that timed out, and for a connection the server closed. */
 const TIMED_OUT =
   /^(Connection terminated due to connection timeout|timeout exceeded when trying to connect|Query read timeout)/;
 const CONNECTION_LOST = /^Connection terminated/;
 /** pg's messages for an answer no PostgreSQL server gives, to the TLS request or to the startup message. */
 const NOT_POSTGRES = /^(There was an error establishing an SSL connection|received invalid response)/;
-const CLIENT_CERTIFICATE_REJECTED =
-  /alert (unknown ca|bad certificate|certificate required|certificate unknown|certificate expired|certificate revoked|unsupported certificate|access denied)/i;
-const SERVER_CERTIFICATE_REJECTED =
-  /unable to verify|unable to get (local )?issuer|self[- ]signed certificate|certificate has expired|certificate is not yet valid|does not match certificate's altnames|IP: .* is not in the cert's list/i;
 /** SQLSTATEs of refused credentials (28P01, 28000) and of a missing privilege (42501). */
 const UNAUTHORIZED_SQLSTATES = new Set(["28P01", "28000", "42501"]);
 /** The server is starting up, shutting down or in recovery. */
 const UNAVAILABLE_SQLSTATES = new Set(["57P01", "57P02", "57P03"]);
 
 function diagnose(error: unknown, timeoutMs: number): Diagnosis {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   if (NOT_POSTGRES.test(message)) {
     return {
       reason: "InvalidConfiguration",
@@ -168,15 +149,11 @@ function diagnose(error: unknown, timeoutMs: number): Diagnosis {
   if (TIMED_OUT.test(message)) {
     return { reason: "Unreachable", detail: `no answer within ${timeoutMs / 1000} s (${message})` };
   }
-  const code = (error as { code?: unknown } | undefined)?.code;
-  if ((typeof code === "string" && NETWORK_ERRORS.has(code)) || CONNECTION_LOST.test(message)) {
+  const code = errorCode(error);
+  if ((code !== undefined && NETWORK_ERROR_CODES.has(code)) || CONNECTION_LOST.test(message)) {
     return { reason: "Unreachable", detail: message };
   }
   return { reason: "OperationFailed", detail: message };
-}
-
-function invalid(config: DataStoreConnectionConfig, message: string, cause?: unknown): DataStoreError {
-  return new DataStoreError(config.name, "InvalidConfiguration", message, { cause });
 }
 
 /** Opens an administrative connection (lazily: the first call connects). Throws on an unusable configuration. */
@@ -184,16 +161,12 @@ export function openPostgresConnection(
   config: DataStoreConnectionConfig,
   options: PostgresConnectionOptions = {},
 ): DataStoreConnection {
-  if (config.driver !== "PostgreSQL") {
-    throw invalid(config, `the PostgreSQL driver cannot open a ${config.driver} DataStore`);
-  }
-  const [endpoint] = config.endpoints;
-  if (endpoint === undefined) throw invalid(config, "no endpoints");
-  const address = parsePostgresEndpoint(endpoint);
-  if (address === undefined) throw invalid(config, `endpoint "${endpoint}" is not host:port`);
+  // Only the first endpoint, as kine does.
+  const [address] = checkedEndpoints(config, "PostgreSQL");
+  const endpoint = address.endpoint;
   const auth = config.basicAuth;
   if (auth === undefined || auth.username === "") {
-    throw invalid(config, "PostgreSQL needs basicAuth: the administrator's user name and password");
+    throw invalidConfiguration(config, "PostgreSQL needs basicAuth: the administrator's user name and password");
   }
   const timeoutMs = options.timeoutMs ?? DEFAULT_POSTGRES_TIMEOUT_MS;
   const client: ClientConfig = {
@@ -213,27 +186,10 @@ export function openPostgresConnection(
 }
 
 function tlsOptions(config: DataStoreConnectionConfig, host: string): ClientConfig["ssl"] {
-  const tls = config.tls;
+  const tls = checkedTls(config, "administrator client");
   if (tls === undefined) return false;
-  try {
-    parseCertificatePem(tls.certificateAuthorityPem, "the DataStore CA");
-  } catch (error) {
-    throw invalid(config, (error as Error).message, error);
-  }
-  const { clientCertificatePem: cert, clientKeyPem: key } = tls;
-  if ((cert === undefined) !== (key === undefined)) {
-    throw invalid(config, "the administrator client certificate and key must be given together");
-  }
-  try {
-    // Fails on unparseable PEM and on a key that does not match the certificate.
-    createSecureContext({ cert, key });
-  } catch (error) {
-    throw invalid(config, `the administrator client certificate or key: ${(error as Error).message}`, error);
-  }
   return {
-    ca: tls.certificateAuthorityPem,
-    cert,
-    key,
+    ...tls,
     rejectUnauthorized: true,
     // TLS forbids an IP address as SNI; pg then verifies the certificate against the IP itself.
     ...(isIP(host) === 0 ? { servername: host } : {}),
