@@ -66,6 +66,17 @@ describe("TenantControlPlanes on kine DataStores", { skip }, () => {
   const server = (driver: KineDriver) => serverOf(servers, driver);
   const sql = (driver: "PostgreSQL" | "MySQL", query: string, values: string[] = [], database?: string) =>
     sqlQuery(driver, server(driver), query, values, database === undefined ? {} : { database });
+  /** Whether kine's table in `database` holds the marker ConfigMap written with `marker`. */
+  const kineHoldsMarker = async (driver: "PostgreSQL" | "MySQL", database: string, marker: string) => {
+    const placeholder = driver === "PostgreSQL" ? "$1" : "?";
+    const rows = await sql(
+      driver,
+      `SELECT value FROM kine WHERE name = ${placeholder}`,
+      ["/registry/configmaps/default/marker"],
+      database,
+    );
+    return rows.some((row) => Buffer.from(row.value as Buffer).includes(marker));
+  };
 
   const tenantControlPlane = (name: string, dataStoreName: string) => ({
     apiVersion: "kamaji.clastix.io/v1alpha1",
@@ -145,16 +156,7 @@ describe("TenantControlPlanes on kine DataStores", { skip }, () => {
     const tcp = await tenantWithData("pg", "postgresql-bronze", "stored-in-postgres");
     const { schema = "", user = "" } = tcp.status?.storage?.setup ?? {};
     assert.equal(schema, tcp.metadata.uid);
-    const rows = await sql(
-      "PostgreSQL",
-      "SELECT value FROM kine WHERE name = $1",
-      ["/registry/configmaps/default/marker"],
-      schema,
-    );
-    assert.ok(
-      rows.some((row) => Buffer.from(row.value as Buffer).includes("stored-in-postgres")),
-      "marker not in kine",
-    );
+    assert.ok(await kineHoldsMarker("PostgreSQL", schema, "stored-in-postgres"), "marker not in kine");
     const owner = await sql(
       "PostgreSQL",
       "SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1",
@@ -171,16 +173,7 @@ describe("TenantControlPlanes on kine DataStores", { skip }, () => {
     const tcp = await tenantWithData("maria", "mysql-bronze", "stored-in-mariadb");
     const { schema = "", user = "" } = tcp.status?.storage?.setup ?? {};
     assert.equal(user, (tcp.metadata.uid ?? "").replaceAll("-", ""), "the default MySQL user is the dashless UID");
-    const rows = await sql(
-      "MySQL",
-      "SELECT value FROM kine WHERE name = ?",
-      ["/registry/configmaps/default/marker"],
-      schema,
-    );
-    assert.ok(
-      rows.some((row) => Buffer.from(row.value as Buffer).includes("stored-in-mariadb")),
-      "marker not in kine",
-    );
+    assert.ok(await kineHoldsMarker("MySQL", schema, "stored-in-mariadb"), "marker not in kine");
 
     deleteTcp("maria");
     assert.deepEqual(

@@ -2,28 +2,21 @@
 // authentication, auth enabled, and a `root` user (no password, so only its certificate's CN authenticates it).
 // Setup goes through etcdctl, independently of the driver under test.
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { type DaemonSpec, isRunning, logTail, startDaemon, stopDaemon } from "../../tools/cluster/daemon.js";
+import type { DaemonSpec } from "../../tools/cluster/daemon.js";
 import { freePort } from "../../tools/cluster/ports.js";
 import { waitFor } from "../../tools/cluster/wait.js";
 import { binary } from "../../tools/upstream.js";
-import {
-  type CertificateAuthority,
-  type CertificateKeyPem,
-  type CertificateRequest,
-  createCertificateAuthority,
-  encodeCertificateAndKey,
-  generateKeyPair,
-  issueCertificate,
-} from "../../src/pki/index.js";
+import type { CertificateKeyPem } from "../../src/pki/index.js";
+import { createServerDirectory } from "./server-directory.js";
+import { type ServerFaults, startServerProcess, withLogTail } from "./server-process.js";
+import { createTestServerPki, issueTestClientCertificate, writeServerTlsFiles } from "./test-pki.js";
 
 const run = promisify(execFile);
 
-export interface TestEtcd {
+export interface TestEtcd extends ServerFaults {
   /** `host:port`, as a DataStore lists them. */
   readonly endpoints: string[];
   readonly caPem: string;
@@ -33,21 +26,8 @@ export interface TestEtcd {
   readonly rootKeyPem: string;
   /** Runs etcdctl against this etcd as the holder of `identity` (default root); rejects with etcdctl's stderr. */
   etcdctl(args: string[], identity?: CertificateKeyPem): Promise<string>;
-  /** SIGSTOP: the port stays open but nothing answers, like a hung or partitioned server. */
-  pause(): void;
-  /** SIGCONT after pause(). */
-  resume(): void;
-  /** Stops the etcd process and keeps its data: the port is closed, connections are refused. */
-  kill(): Promise<void>;
-  /** Starts etcd again on the same data directory and port after kill(); resolves once it is healthy. */
-  restart(): Promise<void>;
   /** Stops etcd (by PID) and removes its directory. */
   stop(): Promise<void>;
-}
-
-async function issueLeaf(authority: CertificateAuthority, request: CertificateRequest): Promise<CertificateKeyPem> {
-  const key = await generateKeyPair("ECDSA");
-  return encodeCertificateAndKey({ certificate: await issueCertificate(authority, key.publicKey, request), key });
 }
 
 /** GET /health over mTLS; resolves to the HTTP status. */
@@ -68,32 +48,25 @@ function healthStatus(endpoint: string, ca: string, client: CertificateKeyPem): 
 }
 
 export async function startTestEtcd(): Promise<TestEtcd> {
-  const dir = mkdtempSync(join(tmpdir(), "kamaji-etcd-"));
-  const file = (name: string, content: string) => {
-    const path = join(dir, name);
-    writeFileSync(path, content, { mode: 0o600 });
-    return path;
-  };
-  const authority = await createCertificateAuthority({ commonName: "etcd-ca", key: await generateKeyPair("ECDSA") });
-  const ca = encodeCertificateAndKey(authority);
-  const server = await issueLeaf(authority, {
-    commonName: "etcd-server",
+  const dir = createServerDirectory("etcd");
+  const pki = await createTestServerPki("etcd", {
     dnsNames: ["localhost"],
     ipAddresses: ["127.0.0.1"],
     extendedKeyUsages: ["serverAuth", "clientAuth"],
   });
-  const root = await issueLeaf(authority, { commonName: "root", extendedKeyUsages: ["clientAuth"] });
-  const caFile = file("ca.crt", ca.certificatePem);
+  const { ca } = pki;
+  const root = await issueTestClientCertificate(pki.authority, "root");
+  const { caFile, certFile, keyFile } = writeServerTlsFiles(dir.writeFile, pki);
 
   const endpoint = `127.0.0.1:${await freePort()}`;
   const peer = `http://127.0.0.1:${await freePort()}`;
-  const logFile = join(dir, "etcd.log");
+  const logFile = join(dir.path, "etcd.log");
   const spec: DaemonSpec = {
     name: "etcd",
     command: binary("etcd", "etcd"),
     args: [
       "--name=test",
-      `--data-dir=${join(dir, "data")}`,
+      `--data-dir=${join(dir.path, "data")}`,
       `--listen-client-urls=https://${endpoint}`,
       `--advertise-client-urls=https://${endpoint}`,
       `--listen-peer-urls=${peer}`,
@@ -101,20 +74,20 @@ export async function startTestEtcd(): Promise<TestEtcd> {
       `--initial-cluster=test=${peer}`,
       "--client-cert-auth",
       `--trusted-ca-file=${caFile}`,
-      `--cert-file=${file("server.crt", server.certificatePem)}`,
-      `--key-file=${file("server.key", server.privateKeyPem)}`,
+      `--cert-file=${certFile}`,
+      `--key-file=${keyFile}`,
       "--unsafe-no-fsync",
       "--log-level=warn",
     ],
     logFile,
   };
-  let daemon = startDaemon(spec);
   const healthy = () =>
     waitFor(
       "etcd to be healthy",
       async () => ((await healthStatus(endpoint, ca.certificatePem, root)) === 200 ? true : undefined),
       30_000,
     );
+  const server = startServerProcess(spec, healthy);
 
   const identityFiles = new Map<CertificateKeyPem, [string, string]>();
   let counter = 0;
@@ -123,8 +96,8 @@ export async function startTestEtcd(): Promise<TestEtcd> {
     if (!files) {
       counter += 1;
       files = [
-        file(`client-${counter}.crt`, identity.certificatePem),
-        file(`client-${counter}.key`, identity.privateKeyPem),
+        dir.writeFile(`client-${counter}.crt`, identity.certificatePem),
+        dir.writeFile(`client-${counter}.key`, identity.privateKeyPem),
       ];
       identityFiles.set(identity, files);
     }
@@ -139,10 +112,8 @@ export async function startTestEtcd(): Promise<TestEtcd> {
   };
 
   const stop = async () => {
-    // A stopped process cannot act on SIGTERM.
-    if (isRunning(daemon)) process.kill(daemon.pid, "SIGCONT");
-    await stopDaemon(daemon);
-    rmSync(dir, { recursive: true, force: true });
+    await server.stop();
+    dir.remove();
   };
 
   try {
@@ -152,9 +123,9 @@ export async function startTestEtcd(): Promise<TestEtcd> {
     await etcdctl(["user", "grant-role", "root", "root"]);
     await etcdctl(["auth", "enable"]);
   } catch (error) {
-    const message = `${(error as Error).message}\n--- last lines of ${logFile} ---\n${logTail(logFile)}`;
+    const failure = withLogTail(error, logFile);
     await stop();
-    throw new Error(message, { cause: error });
+    throw failure;
   }
 
   return {
@@ -164,17 +135,7 @@ export async function startTestEtcd(): Promise<TestEtcd> {
     rootCertPem: root.certificatePem,
     rootKeyPem: root.privateKeyPem,
     etcdctl,
-    pause: () => {
-      if (isRunning(daemon)) process.kill(daemon.pid, "SIGSTOP");
-    },
-    resume: () => {
-      if (isRunning(daemon)) process.kill(daemon.pid, "SIGCONT");
-    },
-    kill: () => stopDaemon(daemon),
-    restart: async () => {
-      daemon = startDaemon(spec);
-      await healthy();
-    },
+    ...server, // pause, resume, kill and restart
     stop,
   };
 }

@@ -3,7 +3,7 @@
 // the operator did, independent of its drivers.
 import mysql from "mysql2/promise";
 import pg from "pg";
-import { b64 } from "./operator.js";
+import { dataStoreWithSecret } from "./operator.js";
 import { startTestMariadb } from "./mariadb.js";
 import { startTestNats } from "./nats.js";
 import { startTestPostgres } from "./postgres.js";
@@ -78,27 +78,13 @@ export function serverOf(servers: KineServers, driver: KineDriver): KineServer {
 
 /** A DataStore with basic auth and a CA, its credentials in a Secret of kamaji-system. */
 export function kineDataStore(name: string, driver: KineDriver, server: KineServer, endpoint = server.endpoint) {
-  const secretName = `${name}-credentials`;
-  const ref = (keyPath: string) => ({ secretReference: { name: secretName, namespace: "kamaji-system", keyPath } });
-  return {
-    secret: {
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: { name: secretName, namespace: "kamaji-system" },
-      data: { "ca.crt": b64(server.caPem), username: b64(server.user), password: b64(server.password) },
-    },
-    dataStore: {
-      apiVersion: "kamaji.clastix.io/v1alpha1",
-      kind: "DataStore",
-      metadata: { name },
-      spec: {
-        driver,
-        endpoints: [endpoint],
-        basicAuth: { username: ref("username"), password: ref("password") },
-        tlsConfig: { certificateAuthority: { certificate: ref("ca.crt") } },
-      },
-    },
-  };
+  const credentials = { "ca.crt": server.caPem, username: server.user, password: server.password };
+  return dataStoreWithSecret(name, `${name}-credentials`, credentials, (ref) => ({
+    driver,
+    endpoints: [endpoint],
+    basicAuth: { username: ref("username"), password: ref("password") },
+    tlsConfig: { certificateAuthority: { certificate: ref("ca.crt") } },
+  }));
 }
 
 /** Runs one query on a SQL server over TLS, as its administrator or as `login`, in `database`. */

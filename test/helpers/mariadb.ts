@@ -4,20 +4,15 @@
 // on the unix socket as root (socket authentication), independently of the driver under test.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import mysql from "mysql2/promise";
-import { type DaemonSpec, logTail, startDaemon, stopDaemon } from "../../tools/cluster/daemon.js";
+import { type DaemonSpec, startDaemon, stopDaemon } from "../../tools/cluster/daemon.js";
 import { freePort } from "../../tools/cluster/ports.js";
 import { waitFor } from "../../tools/cluster/wait.js";
-import {
-  createCertificateAuthority,
-  encodeCertificateAndKey,
-  generateKeyPair,
-  issueCertificate,
-} from "../../src/pki/index.js";
+import { createServerDirectory, systemAccount } from "./server-directory.js";
+import { withLogTail } from "./server-process.js";
+import { createTestServerPki, writeServerTlsFiles } from "./test-pki.js";
 
 const run = promisify(execFile);
 
@@ -48,45 +43,18 @@ export interface TestMariadb {
   stop(): Promise<void>;
 }
 
-/** uid and gid of the `mysql` account the Debian package creates. */
-function mysqlAccount(): { uid: number; gid: number } {
-  const line = readFileSync("/etc/passwd", "utf8")
-    .split("\n")
-    .find((entry) => entry.startsWith("mysql:"));
-  const [, , uid, gid] = line?.split(":") ?? [];
-  if (uid === undefined || gid === undefined) throw new Error("no mysql user in /etc/passwd: install mariadb-server");
-  return { uid: Number(uid), gid: Number(gid) };
-}
-
 export async function startTestMariadb(options: TestMariadbOptions = {}): Promise<TestMariadb> {
   const { listenAddress = "127.0.0.1", netns, tls = true, requireTls = false } = options;
-  const account = mysqlAccount();
-  const authority = await createCertificateAuthority({ commonName: "mariadb-ca", key: await generateKeyPair("ECDSA") });
-  const ca = encodeCertificateAndKey(authority);
-  const serverKey = await generateKeyPair("ECDSA");
+  const account = systemAccount("mysql");
   // Only the IP, no "localhost": a client that reaches the server by another name must fail verification.
-  const server = encodeCertificateAndKey({
-    certificate: await issueCertificate(authority, serverKey.publicKey, {
-      commonName: "mariadb-server",
-      ipAddresses: [listenAddress],
-      extendedKeyUsages: ["serverAuth"],
-    }),
-    key: serverKey,
-  });
+  const pki = await createTestServerPki("mariadb", { ipAddresses: [listenAddress], extendedKeyUsages: ["serverAuth"] });
+  const caPem = pki.ca.certificatePem;
 
-  const dir = mkdtempSync(join(tmpdir(), "kamaji-mariadb-"));
-  chownSync(dir, account.uid, account.gid);
-  const file = (name: string, content: string) => {
-    const path = join(dir, name);
-    writeFileSync(path, content, { mode: 0o600 });
-    chownSync(path, account.uid, account.gid);
-    return path;
-  };
-  const dataDir = join(dir, "data");
-  const socket = join(dir, "mysqld.sock");
-  const logFile = join(dir, "mariadbd.log");
-  mkdirSync(dataDir);
-  chownSync(dataDir, account.uid, account.gid);
+  const dir = createServerDirectory("mariadb", account);
+  const dataDir = dir.makeDirectory("data");
+  const socket = join(dir.path, "mysqld.sock");
+  const logFile = join(dir.path, "mariadbd.log");
+  const tlsFiles = tls ? writeServerTlsFiles(dir.writeFile, pki) : undefined;
   const port = await freePort();
   const endpoint = `${listenAddress}:${port}`;
   const adminUser = "kamaji-admin";
@@ -98,19 +66,15 @@ export async function startTestMariadb(options: TestMariadbOptions = {}): Promis
       "--no-defaults",
       `--datadir=${dataDir}`,
       `--socket=${socket}`,
-      `--pid-file=${join(dir, "mariadbd.pid")}`,
+      `--pid-file=${join(dir.path, "mariadbd.pid")}`,
       `--bind-address=${listenAddress}`,
       `--port=${port}`,
       "--skip-name-resolve",
       // As Debian's packaged configuration has it (--no-defaults leaves latin1).
       "--character-set-server=utf8mb4",
-      ...(tls
-        ? [
-            `--ssl-ca=${file("ca.crt", ca.certificatePem)}`,
-            `--ssl-cert=${file("server.crt", server.certificatePem)}`,
-            `--ssl-key=${file("server.key", server.privateKeyPem)}`,
-          ]
-        : []),
+      ...(tlsFiles === undefined
+        ? []
+        : [`--ssl-ca=${tlsFiles.caFile}`, `--ssl-cert=${tlsFiles.certFile}`, `--ssl-key=${tlsFiles.keyFile}`]),
       ...(requireTls ? ["--require-secure-transport=ON"] : []),
     ],
     logFile,
@@ -133,7 +97,7 @@ export async function startTestMariadb(options: TestMariadbOptions = {}): Promis
   const stop = async () => {
     await witness?.end().catch(() => witness?.destroy());
     if (daemon !== undefined) await stopDaemon(daemon);
-    rmSync(dir, { recursive: true, force: true });
+    dir.remove();
   };
 
   try {
@@ -160,22 +124,22 @@ export async function startTestMariadb(options: TestMariadbOptions = {}): Promis
           user: adminUser,
           password: adminPassword,
           // The chain only: mysql2 checks an IP endpoint's certificate against "localhost" (see src/datastore/mysql.ts).
-          ...(tls ? { ssl: { ca: ca.certificatePem } } : {}),
+          ...(tls ? { ssl: { ca: caPem } } : {}),
         }),
       30_000,
     );
     // An idle connection the server drops must not crash the test process.
     witness.on("error", () => undefined);
   } catch (error) {
-    const message = `${(error as Error).message}\n--- last lines of ${logFile} ---\n${logTail(logFile)}`;
+    const failure = withLogTail(error, logFile);
     await stop();
-    throw new Error(message, { cause: error });
+    throw failure;
   }
   const connection = witness;
 
   return {
     endpoint,
-    caPem: ca.certificatePem,
+    caPem,
     adminUser,
     adminPassword,
     query: async (sql, values) => {

@@ -1,22 +1,18 @@
 // Starts a private nats-server (Debian's) for one test file, as a NATS DataStore runs it: JetStream with its store in
 // a temporary directory, a user with a password, and TLS with a server certificate from a test CA, on a free port.
 // The witness is its own NATS connection, independent of the driver under test.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { type JetStreamManager, jetstreamManager, type StreamConfig } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
-import { type DaemonSpec, isRunning, logTail, startDaemon, stopDaemon } from "../../tools/cluster/daemon.js";
+import type { DaemonSpec } from "../../tools/cluster/daemon.js";
 import { freePort } from "../../tools/cluster/ports.js";
 import { waitFor } from "../../tools/cluster/wait.js";
-import {
-  type CertificateKeyPem,
-  createCertificateAuthority,
-  encodeCertificateAndKey,
-  generateKeyPair,
-  issueCertificate,
-} from "../../src/pki/index.js";
+import type { CertificateKeyPem } from "../../src/pki/index.js";
+import { createServerDirectory } from "./server-directory.js";
+import { type ServerFaults, startServerProcess, withLogTail } from "./server-process.js";
+import { createTestServerPki, issueTestClientCertificate, writeServerTlsFiles } from "./test-pki.js";
 
 const NATS_SERVER = "/usr/sbin/nats-server";
 
@@ -46,7 +42,7 @@ export interface NatsWitness {
   keys(bucket: string): Promise<string[]>;
 }
 
-export interface TestNats {
+export interface TestNats extends ServerFaults {
   /** `host:port`, as a DataStore lists it. */
   readonly endpoint: string;
   readonly host: string;
@@ -59,14 +55,6 @@ export interface TestNats {
   readonly user: string;
   readonly password: string;
   readonly witness: NatsWitness;
-  /** SIGSTOP: the port stays open but nothing answers, like a hung or partitioned server. */
-  pause(): void;
-  /** SIGCONT after pause(). */
-  resume(): void;
-  /** Stops the server and keeps its JetStream store: the port is closed, connections are refused. */
-  kill(): Promise<void>;
-  /** Starts the server again on the same store and port after kill(); resolves once it accepts connections. */
-  restart(): Promise<void>;
   /** Stops the server (by PID) and removes its directory. */
   stop(): Promise<void>;
 }
@@ -75,52 +63,40 @@ export async function startTestNats(options: TestNatsOptions = {}): Promise<Test
   const host = options.listenAddress ?? "127.0.0.1";
   const tls = options.tls ?? true;
   if (!existsSync(NATS_SERVER)) throw new Error(`${NATS_SERVER} is not installed (hack/install-packages.sh)`);
-  const dir = mkdtempSync(join(tmpdir(), "kamaji-nats-"));
-  const file = (name: string, content: string) => {
-    const path = join(dir, name);
-    writeFileSync(path, content, { mode: 0o600 });
-    return path;
-  };
-
-  const authority = await createCertificateAuthority({ commonName: "nats-ca", key: await generateKeyPair("ECDSA") });
-  const issue = async (commonName: string, usage: "serverAuth" | "clientAuth") => {
-    const key = await generateKeyPair("ECDSA");
-    const certificate = await issueCertificate(authority, key.publicKey, {
-      commonName,
-      ...(usage === "serverAuth" ? { dnsNames: ["localhost"], ipAddresses: [host] } : {}),
-      extendedKeyUsages: [usage],
-    });
-    return encodeCertificateAndKey({ certificate, key });
-  };
-  const server = await issue("nats-server", "serverAuth");
-  const clientCertificate = await issue("nats-client", "clientAuth");
-  const caPem = encodeCertificateAndKey(authority).certificatePem;
+  const dir = createServerDirectory("nats");
+  const pki = await createTestServerPki("nats", {
+    dnsNames: ["localhost"],
+    ipAddresses: [host],
+    extendedKeyUsages: ["serverAuth"],
+  });
+  const clientCertificate = await issueTestClientCertificate(pki.authority, "nats-client");
+  const caPem = pki.ca.certificatePem;
 
   const user = "kamaji";
   const password = `nats${Math.random().toString(36).slice(2)}`;
   const port = await freePort();
+  const tlsFiles = tls ? writeServerTlsFiles(dir.writeFile, pki) : undefined;
   // nats-server's configuration format takes JSON values.
   const value = (v: unknown) => JSON.stringify(v);
   const config = [
     `host: ${value(host)}`,
     `port: ${port}`,
     `authorization { user: ${value(user)}, password: ${value(password)} }`,
-    ...(options.jetstream === false ? [] : [`jetstream { store_dir: ${value(join(dir, "jetstream"))} }`]),
-    ...(tls
-      ? [
-          `tls { cert_file: ${value(file("server.crt", server.certificatePem))}, key_file: ${value(file("server.key", server.privateKeyPem))}, ca_file: ${value(file("ca.crt", caPem))}, verify: ${options.verifyClients === true}, timeout: 5 }`,
-        ]
-      : []),
+    ...(options.jetstream === false ? [] : [`jetstream { store_dir: ${value(join(dir.path, "jetstream"))} }`]),
+    ...(tlsFiles === undefined
+      ? []
+      : [
+          `tls { cert_file: ${value(tlsFiles.certFile)}, key_file: ${value(tlsFiles.keyFile)}, ca_file: ${value(tlsFiles.caFile)}, verify: ${options.verifyClients === true}, timeout: 5 }`,
+        ]),
   ];
-  const logFile = join(dir, "nats-server.log");
+  const logFile = join(dir.path, "nats-server.log");
   const spec: DaemonSpec = {
     name: "nats-server",
     command: NATS_SERVER,
-    args: ["-c", file("nats-server.conf", `${config.join("\n")}\n`)],
+    args: ["-c", dir.writeFile("nats-server.conf", `${config.join("\n")}\n`)],
     logFile,
     netns: options.netns,
   };
-  let daemon = startDaemon(spec);
 
   const endpoint = `${host.includes(":") ? `[${host}]` : host}:${port}`;
   const connectWitness = () =>
@@ -155,18 +131,15 @@ export async function startTestNats(options: TestNatsOptions = {}): Promise<Test
         30_000,
       );
     } catch (error) {
-      throw new Error(`${(error as Error).message}\n--- last lines of ${logFile} ---\n${logTail(logFile)}`, {
-        cause: error,
-      });
+      throw withLogTail(error, logFile);
     }
   };
+  const server = startServerProcess(spec, ready);
   let connection: NatsConnection | undefined;
   const stop = async () => {
     await connection?.close();
-    // A stopped process cannot act on SIGTERM.
-    if (isRunning(daemon)) process.kill(daemon.pid, "SIGCONT");
-    await stopDaemon(daemon);
-    rmSync(dir, { recursive: true, force: true });
+    await server.stop();
+    dir.remove();
   };
 
   try {
@@ -211,16 +184,9 @@ export async function startTestNats(options: TestNatsOptions = {}): Promise<Test
     user,
     password,
     witness,
-    pause: () => {
-      if (isRunning(daemon)) process.kill(daemon.pid, "SIGSTOP");
-    },
-    resume: () => {
-      if (isRunning(daemon)) process.kill(daemon.pid, "SIGCONT");
-    },
-    kill: () => stopDaemon(daemon),
+    ...server, // pause, resume and kill
     restart: async () => {
-      daemon = startDaemon(spec);
-      await ready();
+      await server.restart();
       // The witness reconnects on its own; a flush (PING) succeeds once it has.
       await waitFor(
         "the witness to reconnect",

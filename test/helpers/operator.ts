@@ -20,35 +20,54 @@ export interface OperatorEnvironment {
 
 export const b64 = (text: string): string => Buffer.from(text, "utf8").toString("base64");
 
-/** A DataStore for `etcd` whose credentials live in a Secret of `kamaji-system`. */
-export function etcdDataStore(name: string, etcd: TestEtcd, secretName = `${name}-certs`) {
-  const ref = (keyPath: string) => ({ secretReference: { name: secretName, namespace: "kamaji-system", keyPath } });
+/** A reference from a DataStore's spec to a key of its Secret. */
+interface SecretKeyReference {
+  secretReference: { name: string; namespace: string; keyPath: string };
+}
+
+/**
+ * A DataStore `name` and the Secret of `kamaji-system` that holds its credentials, `data` (base64-encoded here);
+ * `spec` refers to the Secret's keys through `ref`.
+ */
+export function dataStoreWithSecret<Key extends string, Spec>(
+  name: string,
+  secretName: string,
+  data: Record<Key, string>,
+  spec: (ref: (key: Key) => SecretKeyReference) => Spec,
+) {
+  const encoded = Object.fromEntries(Object.entries<string>(data).map(([key, value]) => [key, b64(value)]));
   return {
     secret: {
       apiVersion: "v1",
       kind: "Secret",
       metadata: { name: secretName, namespace: "kamaji-system" },
-      data: {
-        "ca.crt": b64(etcd.caPem),
-        "ca.key": b64(etcd.caKeyPem),
-        "tls.crt": b64(etcd.rootCertPem),
-        "tls.key": b64(etcd.rootKeyPem),
-      },
+      data: encoded as Record<Key, string>,
     },
     dataStore: {
       apiVersion: "kamaji.clastix.io/v1alpha1",
       kind: "DataStore",
       metadata: { name },
-      spec: {
-        driver: "etcd",
-        endpoints: etcd.endpoints,
-        tlsConfig: {
-          certificateAuthority: { certificate: ref("ca.crt"), privateKey: ref("ca.key") },
-          clientCertificate: { certificate: ref("tls.crt"), privateKey: ref("tls.key") },
-        },
-      },
+      spec: spec((keyPath) => ({ secretReference: { name: secretName, namespace: "kamaji-system", keyPath } })),
     },
   };
+}
+
+/** A DataStore for `etcd` whose credentials live in a Secret of `kamaji-system`. */
+export function etcdDataStore(name: string, etcd: TestEtcd, secretName = `${name}-certs`) {
+  const certificates = {
+    "ca.crt": etcd.caPem,
+    "ca.key": etcd.caKeyPem,
+    "tls.crt": etcd.rootCertPem,
+    "tls.key": etcd.rootKeyPem,
+  };
+  return dataStoreWithSecret(name, secretName, certificates, (ref) => ({
+    driver: "etcd",
+    endpoints: etcd.endpoints,
+    tlsConfig: {
+      certificateAuthority: { certificate: ref("ca.crt"), privateKey: ref("ca.key") },
+      clientCertificate: { certificate: ref("tls.crt"), privateKey: ref("tls.key") },
+    },
+  }));
 }
 
 export async function startOperatorEnvironment(): Promise<OperatorEnvironment> {

@@ -3,23 +3,16 @@
 // its own pg Client, independently of the driver under test.
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
-import { type DaemonSpec, isRunning, logTail, startDaemon, stopDaemon } from "../../tools/cluster/daemon.js";
+import { type DaemonSpec, isRunning, startDaemon, stopDaemon } from "../../tools/cluster/daemon.js";
 import { freePort } from "../../tools/cluster/ports.js";
 import { waitFor } from "../../tools/cluster/wait.js";
-import {
-  type CertificateAuthority,
-  type CertificateKeyPem,
-  type CertificateRequest,
-  createCertificateAuthority,
-  encodeCertificateAndKey,
-  generateKeyPair,
-  issueCertificate,
-} from "../../src/pki/index.js";
+import type { CertificateKeyPem } from "../../src/pki/index.js";
+import { createServerDirectory, systemAccount } from "./server-directory.js";
+import { withLogTail } from "./server-process.js";
+import { createTestServerPki, issueTestClientCertificate, writeServerTlsFiles } from "./test-pki.js";
 
 const run = promisify(execFile);
 const BIN = "/usr/lib/postgresql/15/bin";
@@ -59,58 +52,28 @@ export interface TestPostgres {
   stop(): Promise<void>;
 }
 
-async function issueLeaf(authority: CertificateAuthority, request: CertificateRequest): Promise<CertificateKeyPem> {
-  const key = await generateKeyPair("ECDSA");
-  return encodeCertificateAndKey({ certificate: await issueCertificate(authority, key.publicKey, request), key });
-}
-
-/** The uid and gid of the `postgres` account: the server refuses to run as root. */
-function postgresAccount(): { uid: number; gid: number } {
-  const line = readFileSync("/etc/passwd", "utf8")
-    .split("\n")
-    .find((entry) => entry.startsWith("postgres:"));
-  const [, , uid, gid] = line?.split(":") ?? [];
-  if (uid === undefined || gid === undefined) throw new Error("no postgres account in /etc/passwd");
-  return { uid: Number(uid), gid: Number(gid) };
-}
-
 export async function startTestPostgres(options: TestPostgresOptions = {}): Promise<TestPostgres> {
   const host = options.listenAddress ?? "127.0.0.1";
   const tls = options.tls ?? true;
-  const account = postgresAccount();
-  const dir = mkdtempSync(join(tmpdir(), "kamaji-postgres-"));
-  chownSync(dir, account.uid, account.gid);
-  const file = (name: string, content: string) => {
-    const path = join(dir, name);
-    writeFileSync(path, content, { mode: 0o600 });
-    chownSync(path, account.uid, account.gid);
-    return path;
-  };
-
-  const authority = await createCertificateAuthority({
-    commonName: "postgres-ca",
-    key: await generateKeyPair("ECDSA"),
-  });
-  const server = await issueLeaf(authority, {
-    commonName: "postgres-server",
+  const account = systemAccount("postgres");
+  const dir = createServerDirectory("postgres", account);
+  const pki = await createTestServerPki("postgres", {
     dnsNames: ["localhost"],
     ipAddresses: [host],
     extendedKeyUsages: ["serverAuth"],
   });
-  const caPem = encodeCertificateAndKey(authority).certificatePem;
+  const caPem = pki.ca.certificatePem;
 
   const adminUser = "kamaji-admin";
   const adminPassword = randomUUID();
-  const data = join(dir, "data");
-  const sockets = join(dir, "sockets");
-  mkdirSync(sockets, { mode: 0o700 });
-  chownSync(sockets, account.uid, account.gid);
+  const data = join(dir.path, "data");
+  const sockets = dir.makeDirectory("sockets");
   await run(
     join(BIN, "initdb"),
     [
       `--pgdata=${data}`,
       `--username=${adminUser}`,
-      `--pwfile=${file("password", adminPassword)}`,
+      `--pwfile=${dir.writeFile("password", adminPassword)}`,
       "--auth=scram-sha-256",
       "--encoding=UTF8",
       "--locale=C",
@@ -123,39 +86,30 @@ export async function startTestPostgres(options: TestPostgresOptions = {}): Prom
     ["0.0.0.0/0", "::/0"].map((address) => `${type} all ${users} ${address} ${method}\n`).join("");
   // pg_hba takes the first line that matches: users named here need the password and a certificate.
   const certificateUsers = (options.clientCertificateUsers ?? []).map((user) => `"${user}"`).join(",");
-  const hba = file(
+  const hba = dir.writeFile(
     "pg_hba.conf",
     (certificateUsers === "" ? "" : lines(certificateUsers, "hostssl", "scram-sha-256 clientcert=verify-full")) +
       lines("all", connection, "scram-sha-256"),
   );
 
   const port = await freePort();
-  const logFile = join(dir, "postgres.log");
+  const logFile = join(dir.path, "postgres.log");
+  const { caFile, certFile, keyFile } = writeServerTlsFiles(dir.writeFile, pki);
+  const settings = {
+    listen_addresses: host,
+    port,
+    unix_socket_directories: sockets,
+    hba_file: hba,
+    ssl: tls ? "on" : "off",
+    ssl_cert_file: certFile,
+    ssl_key_file: keyFile,
+    ssl_ca_file: caFile,
+    fsync: "off",
+  };
   const spec: DaemonSpec = {
     name: "postgres",
     command: join(BIN, "postgres"),
-    args: [
-      "-D",
-      data,
-      "-c",
-      `listen_addresses=${host}`,
-      "-c",
-      `port=${port}`,
-      "-c",
-      `unix_socket_directories=${sockets}`,
-      "-c",
-      `hba_file=${hba}`,
-      "-c",
-      `ssl=${tls ? "on" : "off"}`,
-      "-c",
-      `ssl_cert_file=${file("server.crt", server.certificatePem)}`,
-      "-c",
-      `ssl_key_file=${file("server.key", server.privateKeyPem)}`,
-      "-c",
-      `ssl_ca_file=${file("ca.crt", caPem)}`,
-      "-c",
-      "fsync=off",
-    ],
+    args: ["-D", data, ...Object.entries(settings).flatMap(([name, value]) => ["-c", `${name}=${value}`])],
     logFile,
     netns: options.netns,
     runAs: account,
@@ -191,15 +145,15 @@ export async function startTestPostgres(options: TestPostgresOptions = {}): Prom
     // disconnects them. stopDaemon's SIGTERM then changes nothing.
     if (isRunning(daemon)) process.kill(daemon.pid, "SIGINT");
     await stopDaemon(daemon);
-    rmSync(dir, { recursive: true, force: true });
+    dir.remove();
   };
 
   try {
     await waitFor("PostgreSQL to accept connections", () => query("SELECT 1").then(() => true), 30_000);
   } catch (error) {
-    const message = `${(error as Error).message}\n--- last lines of ${logFile} ---\n${logTail(logFile)}`;
+    const failure = withLogTail(error, logFile);
     await stop();
-    throw new Error(message, { cause: error });
+    throw failure;
   }
 
   return {
@@ -207,7 +161,7 @@ export async function startTestPostgres(options: TestPostgresOptions = {}): Prom
     host,
     port,
     caPem,
-    issueClientCertificate: (commonName) => issueLeaf(authority, { commonName, extendedKeyUsages: ["clientAuth"] }),
+    issueClientCertificate: (commonName) => issueTestClientCertificate(pki.authority, commonName),
     adminUser,
     adminPassword,
     query,

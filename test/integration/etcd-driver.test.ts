@@ -4,40 +4,25 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Etcd3, EtcdPermissionDeniedError } from "etcd3";
-import { DataStoreError, type DataStoreConnection, type TenantStorage } from "../../src/datastore/driver.js";
+import type { DataStoreConnection, TenantStorage } from "../../src/datastore/driver.js";
 import { openEtcdConnection } from "../../src/datastore/etcd.js";
 import { issueEtcdClientCertificate } from "../../src/datastore/etcd-client-certificate.js";
 import {
   type CertificateKeyPem,
   CA_VALIDITY_MS,
-  createCertificateAuthority,
   encodeCertificateAndKey,
-  generateKeyPair,
   isSignedBy,
   parseCertificatePem,
 } from "../../src/pki/index.js";
 import { freePort } from "../../tools/cluster/ports.js";
+import { dataStoreErrorAssertion, elapsedMs, invalidConfiguration } from "../helpers/datastore-assertions.js";
 import { startTestEtcd, type TestEtcd } from "../helpers/etcd.js";
+import { createTestAuthority } from "../helpers/test-pki.js";
 
 const tenantA: TenantStorage = { schema: "tenant-a", user: "user-a", password: "" };
 const tenantB: TenantStorage = { schema: "tenant-b", user: "user-b", password: "" };
 
-/** Rejects with a DataStoreError of `reason` whose message matches every pattern. */
-async function assertDataStoreError(promise: Promise<unknown>, reason: string, ...patterns: RegExp[]) {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof DataStoreError, `not a DataStoreError: ${String(error)}`);
-    assert.equal(error.reason, reason, error.message);
-    assert.equal(error.dataStore, "test-etcd");
-    for (const pattern of patterns) assert.match(error.message, pattern);
-    return true;
-  });
-}
-
-async function elapsedMs(run: () => Promise<unknown>): Promise<number> {
-  const start = Date.now();
-  await run().catch(() => undefined);
-  return Date.now() - start;
-}
+const assertDataStoreError = dataStoreErrorAssertion("test-etcd");
 
 describe("etcd driver", () => {
   let etcd: TestEtcd;
@@ -259,9 +244,7 @@ describe("etcd driver", () => {
     );
     assert.equal(await admin.isProvisioned(tenantB), true);
 
-    const otherCa = encodeCertificateAndKey(
-      await createCertificateAuthority({ commonName: "other-ca", key: await generateKeyPair("ECDSA") }),
-    );
+    const otherCa = encodeCertificateAndKey(await createTestAuthority("other-ca"));
     const foreign = await issueEtcdClientCertificate({ authority: otherCa, user: "root", algorithm: "ECDSA" });
     await assertDataStoreError(
       connect(foreign).check(),
@@ -350,21 +333,22 @@ describe("etcd driver", () => {
         clientKeyPem: etcd.rootKeyPem,
       },
     };
-    const refused = (pattern: RegExp) => (error: unknown) =>
-      error instanceof DataStoreError && error.reason === "InvalidConfiguration" && pattern.test(error.message);
-    assert.throws(() => openEtcdConnection({ ...config, endpoints: [] }), refused(/no endpoints/));
+    assert.throws(() => openEtcdConnection({ ...config, endpoints: [] }), invalidConfiguration(/no endpoints/));
     assert.throws(
       () => openEtcdConnection({ ...config, endpoints: ["https://127.0.0.1:2379"] }),
-      refused(/not host:port/),
+      invalidConfiguration(/not host:port/),
     );
-    assert.throws(() => openEtcdConnection({ ...config, driver: "MySQL" }), refused(/cannot open a MySQL/));
+    assert.throws(
+      () => openEtcdConnection({ ...config, driver: "MySQL" }),
+      invalidConfiguration(/cannot open a MySQL/),
+    );
     assert.throws(
       () => openEtcdConnection({ ...config, tls: { certificateAuthorityPem: etcd.caPem } }),
-      refused(/administrator client certificate/),
+      invalidConfiguration(/administrator client certificate/),
     );
     assert.throws(
       () => openEtcdConnection({ ...config, tls: { ...config.tls, clientCertificatePem: "garbage" } }),
-      refused(/administrator client certificate/),
+      invalidConfiguration(/administrator client certificate/),
     );
   });
 });

@@ -4,43 +4,25 @@
 // Separate mysql2 connections (the administrator's, the tenants') are the independent witnesses of what it did.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server, type Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Etcd3 } from "etcd3";
 import mysql from "mysql2/promise";
 import { DataStoreError, type DataStoreConnection, type TenantStorage } from "../../src/datastore/driver.js";
 import { openMysqlConnection } from "../../src/datastore/mysql.js";
-import { createCertificateAuthority, encodeCertificateAndKey, generateKeyPair } from "../../src/pki/index.js";
-import { logTail, startDaemon, stopDaemon } from "../../tools/cluster/daemon.js";
+import { encodeCertificateAndKey } from "../../src/pki/index.js";
 import { freePort } from "../../tools/cluster/ports.js";
 import { waitFor } from "../../tools/cluster/wait.js";
-import { binary } from "../../tools/upstream.js";
+import { dataStoreErrorAssertion, elapsedMs, invalidConfiguration } from "../helpers/datastore-assertions.js";
+import { putWhenReady, startKine } from "../helpers/kine.js";
 import { startTestMariadb, type TestMariadb } from "../helpers/mariadb.js";
+import { startSilentServer } from "../helpers/silent-server.js";
+import { createTestAuthority } from "../helpers/test-pki.js";
 
 const tenantA: TenantStorage = { schema: "tenant-a", user: "user-a", password: "password-a" };
 const tenantB: TenantStorage = { schema: "tenant-b", user: "user-b", password: "password-b" };
 /** Every character a naive quoting would trip on; `\n` after a backslash is what backslash escapes would turn into a newline. */
 const HOSTILE_PASSWORD = `p'\\";\n\\n ?? :name ü名😀 -- '`;
 
-/** Rejects with a DataStoreError of `reason` whose message matches every pattern. */
-async function assertDataStoreError(promise: Promise<unknown>, reason: string, ...patterns: RegExp[]) {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof DataStoreError, `not a DataStoreError: ${String(error)}`);
-    assert.equal(error.reason, reason, error.message);
-    assert.equal(error.dataStore, "test-mysql");
-    for (const pattern of patterns) assert.match(error.message, pattern);
-    return true;
-  });
-}
-
-/** How long `run` took; its failures (assertions) propagate. */
-async function elapsedMs(run: () => Promise<unknown>): Promise<number> {
-  const start = Date.now();
-  await run();
-  return Date.now() - start;
-}
+const assertDataStoreError = dataStoreErrorAssertion("test-mysql");
 
 describe("MySQL driver", { timeout: 180_000 }, () => {
   let server: TestMariadb;
@@ -432,14 +414,11 @@ describe("MySQL driver", { timeout: 180_000 }, () => {
     assert.ok(took < 2_000, `took ${took} ms`);
 
     // Accepts connections and never says anything, like a hung server.
-    const sockets: Socket[] = [];
-    const silent: Server = createServer((socket) => sockets.push(socket));
-    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const silent = await startSilentServer();
     try {
-      const port = (silent.address() as { port: number }).port;
       took = await elapsedMs(() =>
         assertDataStoreError(
-          connect({ endpoint: `127.0.0.1:${port}`, timeoutMs: 1_000 }).check(),
+          connect({ endpoint: silent.endpoint, timeoutMs: 1_000 }).check(),
           "Unreachable",
           /deadline 1 s/,
           /ETIMEDOUT/,
@@ -447,8 +426,7 @@ describe("MySQL driver", { timeout: 180_000 }, () => {
       );
       assert.ok(took >= 900 && took < 3_000, `took ${took} ms`);
     } finally {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => silent.close(resolve));
+      await silent.close();
     }
   });
 
@@ -501,9 +479,7 @@ describe("MySQL driver", { timeout: 180_000 }, () => {
       "Unreachable",
       /the server does not support TLS/,
     );
-    const otherCa = encodeCertificateAndKey(
-      await createCertificateAuthority({ commonName: "other-ca", key: await generateKeyPair("ECDSA") }),
-    );
+    const otherCa = encodeCertificateAndKey(await createTestAuthority("other-ca"));
     await assertDataStoreError(
       connect({ caPem: otherCa.certificatePem }).check(),
       "Unauthorized",
@@ -534,22 +510,26 @@ describe("MySQL driver", { timeout: 180_000 }, () => {
       tls: { certificateAuthorityPem: server.caPem },
       basicAuth: { username: server.adminUser, password: server.adminPassword },
     };
-    const refused = (pattern: RegExp) => (error: unknown) =>
-      error instanceof DataStoreError && error.reason === "InvalidConfiguration" && pattern.test(error.message);
-    assert.throws(() => openMysqlConnection({ ...config, endpoints: [] }), refused(/no endpoints/));
+    assert.throws(() => openMysqlConnection({ ...config, endpoints: [] }), invalidConfiguration(/no endpoints/));
     assert.throws(
       () => openMysqlConnection({ ...config, endpoints: ["mysql://127.0.0.1:3306"] }),
-      refused(/not host:port/),
+      invalidConfiguration(/not host:port/),
     );
-    assert.throws(() => openMysqlConnection({ ...config, driver: "PostgreSQL" }), refused(/cannot open a PostgreSQL/));
-    assert.throws(() => openMysqlConnection({ ...config, basicAuth: undefined }), refused(/needs basicAuth/));
+    assert.throws(
+      () => openMysqlConnection({ ...config, driver: "PostgreSQL" }),
+      invalidConfiguration(/cannot open a PostgreSQL/),
+    );
+    assert.throws(
+      () => openMysqlConnection({ ...config, basicAuth: undefined }),
+      invalidConfiguration(/needs basicAuth/),
+    );
     assert.throws(
       () => openMysqlConnection({ ...config, tls: { certificateAuthorityPem: "garbage" } }),
-      refused(/DataStore CA/),
+      invalidConfiguration(/DataStore CA/),
     );
     assert.throws(
       () => openMysqlConnection({ ...config, tls: { ...config.tls, clientCertificatePem: server.caPem } }),
-      refused(/given together/),
+      invalidConfiguration(/given together/),
     );
   });
 
@@ -560,35 +540,13 @@ describe("MySQL driver", { timeout: 180_000 }, () => {
       password: "kine-password-0123456789abcdef",
     };
     await admin.provision(tenant);
-    const dir = mkdtempSync(join(tmpdir(), "kamaji-kine-"));
-    const caFile = join(dir, "ca.crt");
-    writeFileSync(caFile, server.caPem);
-    const logFile = join(dir, "kine.log");
-    const listen = `127.0.0.1:${await freePort()}`;
-    const kine = startDaemon({
-      name: "kine",
-      command: binary("kine", "kine"),
-      args: [
-        `--endpoint=mysql://${tenant.user}:${tenant.password}@tcp(${server.endpoint})/${tenant.schema}`,
-        `--ca-file=${caFile}`,
-        `--listen-address=${listen}`,
-        "--metrics-bind-address=0",
-      ],
-      logFile,
-    });
-    const client = new Etcd3({ hosts: `http://${listen}` });
+    const kine = await startKine(
+      `mysql://${tenant.user}:${tenant.password}@tcp(${server.endpoint})/${tenant.schema}`,
+      server.caPem,
+    );
+    const client = new Etcd3({ hosts: `http://${kine.listen}` });
     try {
-      await waitFor(
-        "kine to store a key",
-        () =>
-          client
-            .put("/registry/configmaps/default/marker")
-            .value("stored-in-mariadb")
-            .then(() => true),
-        30_000,
-      ).catch((error: unknown) => {
-        throw new Error(`${(error as Error).message}\n--- ${logFile} ---\n${logTail(logFile)}`);
-      });
+      await putWhenReady(kine, client, "/registry/configmaps/default/marker", "stored-in-mariadb");
       assert.equal(await client.get("/registry/configmaps/default/marker").string(), "stored-in-mariadb");
       const rows = await server.query(`SELECT value FROM \`${tenant.schema}\`.kine WHERE name = ?`, [
         "/registry/configmaps/default/marker",
@@ -596,8 +554,7 @@ describe("MySQL driver", { timeout: 180_000 }, () => {
       assert.ok(rows.some((row) => Buffer.from(row.value as Buffer).toString() === "stored-in-mariadb"));
     } finally {
       client.close();
-      await stopDaemon(kine);
-      rmSync(dir, { recursive: true, force: true });
+      await kine.stop();
     }
     await admin.teardown(tenant);
     assert.equal(await databaseExists(tenant.schema), false);

@@ -4,82 +4,25 @@
 // without changing it, and stores keys in it. A separate NATS connection (the helper's witness) checks the server.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server, type Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Etcd3 } from "etcd3";
 import { DataStoreError, type DataStoreConnection, type TenantStorage } from "../../src/datastore/driver.js";
 import { KINE_BUCKET_DESCRIPTION, openNatsConnection } from "../../src/datastore/nats.js";
-import { createCertificateAuthority, encodeCertificateAndKey, generateKeyPair } from "../../src/pki/index.js";
-import { isRunning, logTail, type RunningDaemon, startDaemon, stopDaemon } from "../../tools/cluster/daemon.js";
+import { encodeCertificateAndKey } from "../../src/pki/index.js";
+import { logTail } from "../../tools/cluster/daemon.js";
 import { freePort } from "../../tools/cluster/ports.js";
 import { waitFor } from "../../tools/cluster/wait.js";
-import { binary } from "../../tools/upstream.js";
+import { dataStoreErrorAssertion, elapsedMs, invalidConfiguration } from "../helpers/datastore-assertions.js";
+import { startKine, type TestKine } from "../helpers/kine.js";
+import { kineNatsKey } from "../helpers/kine-servers.js";
 import { startTestNats, type TestNats } from "../helpers/nats.js";
+import { startSilentServer } from "../helpers/silent-server.js";
+import { createTestAuthority } from "../helpers/test-pki.js";
 
 // kine connects with the DataStore's credentials: the tenant's user and password are never used.
 const tenantA: TenantStorage = { schema: "tenant-a", user: "ignored", password: "" };
 const tenantB: TenantStorage = { schema: "tenant_B-2", user: "ignored-too", password: "ignored" };
 
-/** Base58 (Bitcoin alphabet), as kine encodes each segment of a key into a NATS subject token. */
-function base58(text: string): string {
-  const alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-  const bytes = Buffer.from(text, "utf8");
-  let value = BigInt(`0x${bytes.toString("hex") || "0"}`);
-  let encoded = "";
-  while (value > 0n) {
-    encoded = (alphabet[Number(value % 58n)] ?? "") + encoded;
-    value /= 58n;
-  }
-  for (const byte of bytes) {
-    if (byte !== 0) break;
-    encoded = `1${encoded}`;
-  }
-  return encoded;
-}
-
-/** kine's NATS key for an etcd key: each "/"-separated segment in base58, joined by dots. */
-const kineKey = (key: string) => key.slice(1).split("/").map(base58).join(".");
-
-/** Rejects with a DataStoreError of `reason` whose message matches every pattern. */
-async function assertDataStoreError(promise: Promise<unknown>, reason: string, ...patterns: RegExp[]) {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof DataStoreError, `not a DataStoreError: ${String(error)}`);
-    assert.equal(error.reason, reason, error.message);
-    assert.equal(error.dataStore, "test-nats");
-    for (const pattern of patterns) assert.match(error.message, pattern);
-    return true;
-  });
-}
-
-async function elapsedMs(run: () => Promise<unknown>): Promise<number> {
-  const start = Date.now();
-  await run();
-  return Date.now() - start;
-}
-
-/** A TCP server that accepts connections and never says anything, like a hung NATS server. */
-async function silentServer(): Promise<{ endpoint: string; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address !== null ? address.port : 0;
-  return {
-    endpoint: `127.0.0.1:${port}`,
-    close: () =>
-      new Promise((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => {
-          resolve();
-        });
-      }),
-  };
-}
+const assertDataStoreError = dataStoreErrorAssertion("test-nats");
 
 /** Counts of the process's sockets and timers, to see that a failed connection leaves none behind. */
 function activeHandles(): { sockets: number; timers: number } {
@@ -98,8 +41,7 @@ describe("NATS driver", () => {
   let admin: DataStoreConnection;
   const running: TestNats[] = [];
   const opened: DataStoreConnection[] = [];
-  const kines: RunningDaemon[] = [];
-  const kineDir = mkdtempSync(join(tmpdir(), "kamaji-nats-kine-"));
+  const kines: TestKine[] = [];
 
   const connect = (
     server: TestNats = nats,
@@ -137,37 +79,26 @@ describe("NATS driver", () => {
   };
 
   /** Runs kine on `bucket` of the TLS server until it serves the etcd API; rejects with its log if it exits. */
-  const startKine = async (bucket: string) => {
-    const port = await freePort();
-    const logFile = join(kineDir, `kine-${bucket}.log`);
-    const caFile = join(kineDir, "ca.crt");
-    writeFileSync(caFile, nats.caPem);
-    const daemon = startDaemon({
-      name: "kine",
-      command: binary("kine", "kine"),
-      args: [
-        `--endpoint=nats://${nats.user}:${nats.password}@${nats.endpoint}?bucket=${bucket}&noEmbed`,
-        `--ca-file=${caFile}`,
-        `--listen-address=127.0.0.1:${port}`,
-        "--metrics-bind-address=0",
-      ],
-      logFile,
-    });
-    kines.push(daemon);
+  const startKineOn = async (bucket: string) => {
+    const kine = await startKine(
+      `nats://${nats.user}:${nats.password}@${nats.endpoint}?bucket=${bucket}&noEmbed`,
+      nats.caPem,
+    );
+    kines.push(kine);
     try {
       await waitFor(
         `kine on bucket ${bucket} to serve`,
         () => {
-          if (!isRunning(daemon)) throw new Error(`kine exited:\n${logTail(logFile)}`);
-          return readFileSync(logFile, "utf8").includes("Kine available at") ? true : undefined;
+          if (!kine.isRunning()) throw new Error(`kine exited:\n${logTail(kine.logFile)}`);
+          return kine.log().includes("Kine available at") ? true : undefined;
         },
         30_000,
       );
     } catch (error) {
-      await stopDaemon(daemon);
+      await kine.stop();
       throw error;
     }
-    return { daemon, port, log: () => readFileSync(logFile, "utf8") };
+    return kine;
   };
 
   before(async () => {
@@ -184,10 +115,9 @@ describe("NATS driver", () => {
     admin = connect();
   });
   after(async () => {
-    for (const daemon of kines) await stopDaemon(daemon);
+    for (const kine of kines) await kine.stop();
     for (const connection of opened) await connection.close();
     await Promise.all(running.map((server) => server.stop()));
-    rmSync(kineDir, { recursive: true, force: true });
   });
 
   test("check passes with the DataStore's user and password", async () => {
@@ -228,31 +158,31 @@ describe("NATS driver", () => {
     const tenant = { schema: bucket, user: "", password: "" };
     await admin.provision(tenant);
     const before = await nats.witness.jsm.streams.info(`KV_${bucket}`);
-    const kine = await startKine(bucket);
+    const kine = await startKineOn(bucket);
     assert.doesNotMatch(kine.log(), /FATA|bucket name already in use|failed to/);
     // kine's CreateKeyValue was a no-op: same stream, same configuration (an update would have changed it).
     const afterStart = await nats.witness.jsm.streams.info(`KV_${bucket}`);
     assert.equal(afterStart.created, before.created);
     assert.deepEqual(afterStart.config, before.config);
 
-    const client = new Etcd3({ hosts: `http://127.0.0.1:${kine.port}` });
+    const client = new Etcd3({ hosts: `http://${kine.listen}` });
     try {
       await client.put("/registry/proof/key").value("stored-through-kine");
       assert.equal(await client.get("/registry/proof/key").string(), "stored-through-kine");
     } finally {
       client.close();
     }
-    assert.ok((await nats.witness.keys(bucket)).includes(kineKey("/registry/proof/key")));
+    assert.ok((await nats.witness.keys(bucket)).includes(kineNatsKey("/registry/proof/key")));
     assert.equal(await admin.isProvisioned(tenant), true);
-    await stopDaemon(kine.daemon);
+    await kine.stop();
   });
 
   test("the bucket kine creates itself has exactly the provisioned bucket's configuration", async () => {
     // kine on a bucket-less name creates the bucket its own way; the driver's then matches it field for field.
     const bucket = "kine-made";
     assert.equal(await nats.witness.bucketConfig(bucket), undefined);
-    const kine = await startKine(bucket);
-    await stopDaemon(kine.daemon);
+    const kine = await startKineOn(bucket);
+    await kine.stop();
     const kineMade = await nats.witness.bucketConfig(bucket);
     const provisioned = await nats.witness.bucketConfig("tenant-a");
     assert.ok(kineMade && provisioned);
@@ -298,7 +228,7 @@ describe("NATS driver", () => {
     const tenant = { schema: "foreign", user: "", password: "" };
     const config = await nats.witness.bucketConfig("foreign");
     // What the driver's own bucket spares us (see the kine tests above).
-    await assert.rejects(startKine("foreign"), /kine exited:[^]*bucket name already in use: foreign/);
+    await assert.rejects(startKineOn("foreign"), /kine exited:[^]*bucket name already in use: foreign/);
     assert.equal(await admin.isProvisioned(tenant), false);
     await assertDataStoreError(
       admin.provision(tenant),
@@ -391,7 +321,7 @@ describe("NATS driver", () => {
     );
     assert.ok(took < 2_000, `took ${took} ms`);
 
-    const silent = await silentServer();
+    const silent = await startSilentServer();
     try {
       const connection = connect(nats, { endpoints: [silent.endpoint], timeoutMs: 1_000 });
       took = await elapsedMs(() =>
@@ -446,7 +376,7 @@ describe("NATS driver", () => {
   test("a failed connection leaves no socket or timer behind", async () => {
     const before = activeHandles();
     // A hung server: the client's connect times out waiting for its INFO, which nats.js alone would not clean up.
-    const silent = await silentServer();
+    const silent = await startSilentServer();
     try {
       for (const connection of [
         connect(nats, { endpoints: [`127.0.0.1:${await freePort()}`] }),
@@ -492,9 +422,7 @@ describe("NATS driver", () => {
   });
 
   test("a server certificate from another CA fails certificate verification", async () => {
-    const other = encodeCertificateAndKey(
-      await createCertificateAuthority({ commonName: "other-ca", key: await generateKeyPair("ECDSA") }),
-    );
+    const other = encodeCertificateAndKey(await createTestAuthority("other-ca"));
     await assertDataStoreError(
       connect(nats, { tls: { caPem: other.certificatePem } }).check(),
       "Unauthorized",
@@ -548,17 +476,15 @@ describe("NATS driver", () => {
       tls: { certificateAuthorityPem: nats.caPem },
       basicAuth: { username: nats.user, password: nats.password },
     };
-    const refused = (pattern: RegExp) => (error: unknown) =>
-      error instanceof DataStoreError && error.reason === "InvalidConfiguration" && pattern.test(error.message);
-    assert.throws(() => openNatsConnection({ ...config, endpoints: [] }), refused(/no endpoints/));
+    assert.throws(() => openNatsConnection({ ...config, endpoints: [] }), invalidConfiguration(/no endpoints/));
     assert.throws(
       () => openNatsConnection({ ...config, endpoints: ["nats://127.0.0.1:4222"] }),
-      refused(/not host:port/),
+      invalidConfiguration(/not host:port/),
     );
-    assert.throws(() => openNatsConnection({ ...config, driver: "etcd" }), refused(/cannot open a etcd/));
+    assert.throws(() => openNatsConnection({ ...config, driver: "etcd" }), invalidConfiguration(/cannot open a etcd/));
     assert.throws(
       () => openNatsConnection({ ...config, tls: { certificateAuthorityPem: "garbage" } }),
-      refused(/DataStore CA/),
+      invalidConfiguration(/DataStore CA/),
     );
     assert.throws(
       () =>
@@ -566,7 +492,7 @@ describe("NATS driver", () => {
           ...config,
           tls: { ...config.tls, clientCertificatePem: mutualTls.clientCertificate.certificatePem },
         }),
-      refused(/client certificate and key must be given together/),
+      invalidConfiguration(/client certificate and key must be given together/),
     );
   });
 });

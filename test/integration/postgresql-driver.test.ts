@@ -2,29 +2,20 @@
 // and role, idempotent provisioning and teardown, hostile names, what it refuses to touch, how it fails, and that
 // the real kine works with what it provisions. A separate pg Client as the superuser is the independent witness.
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { noop } from "cockatiel";
 import { Etcd3 } from "etcd3";
 import pg from "pg";
-import { DataStoreError, type DataStoreConnection, type TenantStorage } from "../../src/datastore/driver.js";
+import type { DataStoreConnection, TenantStorage } from "../../src/datastore/driver.js";
 import { openPostgresConnection } from "../../src/datastore/postgresql.js";
-import {
-  type CertificateKeyPem,
-  createCertificateAuthority,
-  encodeCertificateAndKey,
-  generateKeyPair,
-  issueCertificate,
-} from "../../src/pki/index.js";
-import { logTail, startDaemon, stopDaemon } from "../../tools/cluster/daemon.js";
+import { type CertificateKeyPem, encodeCertificateAndKey } from "../../src/pki/index.js";
 import { freePort } from "../../tools/cluster/ports.js";
-import { waitFor } from "../../tools/cluster/wait.js";
-import { binary } from "../../tools/upstream.js";
+import { dataStoreErrorAssertion, elapsedMs, invalidConfiguration } from "../helpers/datastore-assertions.js";
+import { putWhenReady, startKine } from "../helpers/kine.js";
 import { startTestPostgres, type TestPostgres } from "../helpers/postgres.js";
+import { startSilentServer } from "../helpers/silent-server.js";
+import { createTestAuthority, issueTestClientCertificate } from "../helpers/test-pki.js";
 
 const tenant = (schema: string, user: string, password: string = randomUUID()): TenantStorage => ({
   schema,
@@ -34,22 +25,7 @@ const tenant = (schema: string, user: string, password: string = randomUUID()): 
 const tenantA = tenant("tenant-a", "user-a");
 const tenantB = tenant("tenant-b", "user-b");
 
-/** Rejects with a DataStoreError of `reason` whose message matches every pattern. */
-async function assertDataStoreError(promise: Promise<unknown>, reason: string, ...patterns: RegExp[]) {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof DataStoreError, `not a DataStoreError: ${String(error)}`);
-    assert.equal(error.reason, reason, error.message);
-    assert.equal(error.dataStore, "test-postgres");
-    for (const pattern of patterns) assert.match(error.message, pattern);
-    return true;
-  });
-}
-
-async function elapsedMs(run: () => Promise<unknown>): Promise<number> {
-  const start = Date.now();
-  await run().catch(() => undefined);
-  return Date.now() - start;
-}
+const assertDataStoreError = dataStoreErrorAssertion("test-postgres");
 
 describe("PostgreSQL driver", () => {
   let server: TestPostgres;
@@ -352,36 +328,12 @@ describe("PostgreSQL driver", () => {
     const id = randomUUID();
     const kineTenant = tenant(id, id);
     await admin.provision(kineTenant);
-    const dir = mkdtempSync(join(tmpdir(), "kamaji-kine-"));
-    const caFile = join(dir, "ca.crt");
-    writeFileSync(caFile, server.caPem);
-    const listen = `127.0.0.1:${await freePort()}`;
-    const logFile = join(dir, "kine.log");
     const credentials = `${encodeURIComponent(kineTenant.user)}:${encodeURIComponent(kineTenant.password)}`;
-    const kine = startDaemon({
-      name: "kine",
-      command: binary("kine", "kine"),
-      args: [
-        `--endpoint=postgres://${credentials}@${server.endpoint}/${kineTenant.schema}`,
-        `--ca-file=${caFile}`,
-        `--listen-address=${listen}`,
-        "--metrics-bind-address=0",
-      ],
-      logFile,
-    });
+    const kine = await startKine(`postgres://${credentials}@${server.endpoint}/${kineTenant.schema}`, server.caPem);
     // No circuit breaker: etcd3's default would hold off for seconds after the first try, made before kine listens.
-    const client = new Etcd3({ hosts: `http://${listen}`, faultHandling: { host: () => noop, global: noop } });
+    const client = new Etcd3({ hosts: `http://${kine.listen}`, faultHandling: { host: () => noop, global: noop } });
     try {
-      await waitFor(
-        "kine to accept a write",
-        async () => {
-          await client.put("/registry/configmaps/default/marker").value("stored-in-postgres");
-          return true;
-        },
-        30_000,
-      ).catch((error: unknown) => {
-        throw new Error(`${(error as Error).message}\n--- kine log ---\n${logTail(logFile)}`);
-      });
+      await putWhenReady(kine, client, "/registry/configmaps/default/marker", "stored-in-postgres");
       assert.equal(await client.get("/registry/configmaps/default/marker").string(), "stored-in-postgres");
       const rows = await server.query<{ value: Buffer; owner: string }>(
         `SELECT value, pg_get_userbyid(c.relowner) AS owner FROM kine, pg_class c
@@ -398,8 +350,7 @@ describe("PostgreSQL driver", () => {
       assert.ok(sessions.length > 0 && sessions.every((session) => session.ssl === true), "kine uses TLS");
     } finally {
       client.close();
-      await stopDaemon(kine);
-      rmSync(dir, { recursive: true, force: true });
+      await kine.stop();
     }
     await admin.teardown(kineTenant);
     assert.equal(await databaseExists(kineTenant.schema), false);
@@ -430,34 +381,24 @@ describe("PostgreSQL driver", () => {
       "Unreachable",
       /the server does not accept TLS connections/,
     );
-    const otherCa = encodeCertificateAndKey(
-      await createCertificateAuthority({ commonName: "other-ca", key: await generateKeyPair("ECDSA") }),
-    );
+    const otherCa = encodeCertificateAndKey(await createTestAuthority("other-ca"));
     await assertDataStoreError(
       connect({ caPem: otherCa.certificatePem }).check(),
       "Unauthorized",
       /certificate verification failed/,
     );
     // Something else than PostgreSQL at the endpoint: a MariaDB server greets every client first.
-    const greeting = Buffer.from("5b0000000a31302e31312e362d4d617269614442", "hex");
-    const sockets: Socket[] = [];
-    const impostor = createServer((socket) => {
-      sockets.push(socket);
-      socket.write(greeting);
-    });
-    const port = await freePort();
-    await new Promise<void>((resolve) => impostor.listen(port, "127.0.0.1", resolve));
+    const impostor = await startSilentServer(Buffer.from("5b0000000a31302e31312e362d4d617269614442", "hex"));
     try {
       for (const tls of [true, false]) {
         await assertDataStoreError(
-          connect({ endpoint: `127.0.0.1:${port}`, tls }).check(),
+          connect({ endpoint: impostor.endpoint, tls }).check(),
           "InvalidConfiguration",
           /does not speak PostgreSQL's protocol/,
         );
       }
     } finally {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => impostor.close(resolve));
+      await impostor.close();
     }
     // By name: the certificate's DNS name verifies too.
     await connect({ endpoint: `localhost:${server.port}` }).check();
@@ -476,15 +417,7 @@ describe("PostgreSQL driver", () => {
       "Unauthorized",
       /authentication failed for user "cert-admin" \(SQLSTATE 28P01\)/,
     );
-    const otherCa = await createCertificateAuthority({ commonName: "other-ca", key: await generateKeyPair("ECDSA") });
-    const foreignKey = await generateKeyPair("ECDSA");
-    const foreign = encodeCertificateAndKey({
-      certificate: await issueCertificate(otherCa, foreignKey.publicKey, {
-        commonName: "cert-admin",
-        extendedKeyUsages: ["clientAuth"],
-      }),
-      key: foreignKey,
-    });
+    const foreign = await issueTestClientCertificate(await createTestAuthority("other-ca"), "cert-admin");
     await assertDataStoreError(
       asCertAdmin(foreign).check(),
       "Unauthorized",
@@ -505,12 +438,9 @@ describe("PostgreSQL driver", () => {
     assert.ok(took < 3_000, `took ${took} ms`);
 
     // Accepts TCP connections and never answers, like a hung server.
-    const sockets: Socket[] = [];
-    const silent = createServer((socket) => sockets.push(socket));
-    const port = await freePort();
-    await new Promise<void>((resolve) => silent.listen(port, "127.0.0.1", resolve));
+    const silent = await startSilentServer();
     try {
-      const connection = connect({ endpoint: `127.0.0.1:${port}`, timeoutMs: 1_000 });
+      const connection = connect({ endpoint: silent.endpoint, timeoutMs: 1_000 });
       took = await elapsedMs(() =>
         assertDataStoreError(
           connection.provision(tenantA),
@@ -521,8 +451,7 @@ describe("PostgreSQL driver", () => {
       );
       assert.ok(took >= 900 && took < 3_000, `took ${took} ms`);
     } finally {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => silent.close(resolve));
+      await silent.close();
     }
     // The shared connection still works afterwards.
     await admin.check();
@@ -536,17 +465,24 @@ describe("PostgreSQL driver", () => {
       tls: { certificateAuthorityPem: server.caPem },
       basicAuth: { username: server.adminUser, password: server.adminPassword },
     };
-    const refused = (pattern: RegExp) => (error: unknown) =>
-      error instanceof DataStoreError && error.reason === "InvalidConfiguration" && pattern.test(error.message);
-    assert.throws(() => openPostgresConnection({ ...config, endpoints: [] }), refused(/no endpoints/));
+    assert.throws(() => openPostgresConnection({ ...config, endpoints: [] }), invalidConfiguration(/no endpoints/));
     for (const endpoint of ["postgres://127.0.0.1:5432", "127.0.0.1"]) {
-      assert.throws(() => openPostgresConnection({ ...config, endpoints: [endpoint] }), refused(/not host:port/));
+      assert.throws(
+        () => openPostgresConnection({ ...config, endpoints: [endpoint] }),
+        invalidConfiguration(/not host:port/),
+      );
     }
-    assert.throws(() => openPostgresConnection({ ...config, driver: "MySQL" }), refused(/cannot open a MySQL/));
-    assert.throws(() => openPostgresConnection({ ...config, basicAuth: undefined }), refused(/needs basicAuth/));
+    assert.throws(
+      () => openPostgresConnection({ ...config, driver: "MySQL" }),
+      invalidConfiguration(/cannot open a MySQL/),
+    );
+    assert.throws(
+      () => openPostgresConnection({ ...config, basicAuth: undefined }),
+      invalidConfiguration(/needs basicAuth/),
+    );
     assert.throws(
       () => openPostgresConnection({ ...config, tls: { certificateAuthorityPem: "garbage" } }),
-      refused(/the DataStore CA/),
+      invalidConfiguration(/the DataStore CA/),
     );
     assert.throws(
       () =>
@@ -554,7 +490,7 @@ describe("PostgreSQL driver", () => {
           ...config,
           tls: { certificateAuthorityPem: server.caPem, clientCertificatePem: server.caPem },
         }),
-      refused(/given together/),
+      invalidConfiguration(/given together/),
     );
   });
 });
