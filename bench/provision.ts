@@ -8,9 +8,7 @@ import { openMysqlConnection } from "../src/datastore/mysql.js";
 import { openNatsConnection } from "../src/datastore/nats.js";
 import { openPostgresConnection } from "../src/datastore/postgresql.js";
 import { startTestEtcd } from "../test/helpers/etcd.js";
-import { startTestMariadb } from "../test/helpers/mariadb.js";
-import { startTestNats } from "../test/helpers/nats.js";
-import { startTestPostgres } from "../test/helpers/postgres.js";
+import { type KineDriver, type KineServer, serverOf, startKineServers } from "../test/helpers/kine-servers.js";
 
 const DEFAULT_TENANTS = 20;
 const USAGE = "usage: npm run bench -- provision [--tenants N]";
@@ -20,56 +18,39 @@ interface Target {
   stop(): Promise<void>;
 }
 
-const drivers: Record<string, () => Promise<Target>> = {
-  etcd: async () => {
-    const etcd = await startTestEtcd();
-    const connection = openEtcdConnection({
-      name: "bench-etcd",
-      driver: "etcd",
-      endpoints: etcd.endpoints,
-      tls: {
-        certificateAuthorityPem: etcd.caPem,
-        certificateAuthorityKeyPem: etcd.caKeyPem,
-        clientCertificatePem: etcd.rootCertPem,
-        clientKeyPem: etcd.rootKeyPem,
-      },
-    });
-    return { connection, stop: () => etcd.stop() };
-  },
-  PostgreSQL: async () => {
-    const server = await startTestPostgres();
-    const config: DataStoreConnectionConfig = {
-      name: "bench-postgresql",
-      driver: "PostgreSQL",
-      endpoints: [server.endpoint],
-      tls: { certificateAuthorityPem: server.caPem },
-      basicAuth: { username: server.adminUser, password: server.adminPassword },
-    };
-    return { connection: openPostgresConnection(config), stop: () => server.stop() };
-  },
-  MySQL: async () => {
-    const server = await startTestMariadb();
-    const config: DataStoreConnectionConfig = {
-      name: "bench-mariadb",
-      driver: "MySQL",
-      endpoints: [server.endpoint],
-      tls: { certificateAuthorityPem: server.caPem },
-      basicAuth: { username: server.adminUser, password: server.adminPassword },
-    };
-    return { connection: openMysqlConnection(config), stop: () => server.stop() };
-  },
-  NATS: async () => {
-    const server = await startTestNats();
-    const config: DataStoreConnectionConfig = {
-      name: "bench-nats",
-      driver: "NATS",
-      endpoints: [server.endpoint],
-      tls: { certificateAuthorityPem: server.caPem },
-      basicAuth: { username: server.user, password: server.password },
-    };
-    return { connection: openNatsConnection(config), stop: () => server.stop() };
-  },
+async function etcdTarget(): Promise<Target> {
+  const etcd = await startTestEtcd();
+  const connection = openEtcdConnection({
+    name: "bench-etcd",
+    driver: "etcd",
+    endpoints: etcd.endpoints,
+    tls: {
+      certificateAuthorityPem: etcd.caPem,
+      certificateAuthorityKeyPem: etcd.caKeyPem,
+      clientCertificatePem: etcd.rootCertPem,
+      clientKeyPem: etcd.rootKeyPem,
+    },
+  });
+  return { connection, stop: () => etcd.stop() };
+}
+
+const kineOpeners: Record<KineDriver, (config: DataStoreConnectionConfig) => DataStoreConnection> = {
+  PostgreSQL: (config) => openPostgresConnection(config),
+  MySQL: (config) => openMysqlConnection(config),
+  NATS: (config) => openNatsConnection(config),
 };
+
+/** A kine driver's connection to its server, as a DataStore with basic auth and the server's CA configures it. */
+function kineTarget(driver: KineDriver, server: KineServer): Target {
+  const connection = kineOpeners[driver]({
+    name: `bench-${driver.toLowerCase()}`,
+    driver,
+    endpoints: [server.endpoint],
+    tls: { certificateAuthorityPem: server.caPem },
+    basicAuth: { username: server.user, password: server.password },
+  });
+  return { connection, stop: () => Promise.resolve() };
+}
 
 export async function run(args: string[]): Promise<void> {
   const tenants = parseTenants(args);
@@ -83,22 +64,30 @@ export async function run(args: string[]): Promise<void> {
       "(the connection is opened and checked before timing)",
   );
   console.log("driver       provision (new)      re-provision         teardown");
-  for (const [driver, start] of Object.entries(drivers)) {
-    const target = await start();
-    try {
-      await target.connection.check();
-      const names = Array.from({ length: tenants }, (_, index) => `bench-${String(index).padStart(3, "0")}`);
-      const storage = names.map((name): TenantStorage => ({ schema: name, user: name, password: `${name}-pw` }));
-      const provision = await timeEach(storage, (tenant) => target.connection.provision(tenant));
-      const again = await timeEach(storage, (tenant) => target.connection.provision(tenant));
-      const teardown = await timeEach(storage, (tenant) => target.connection.teardown(tenant));
-      console.log(`${driver.padEnd(10)} ${cell(provision)} ${cell(again)} ${cell(teardown)}`);
-    } finally {
-      await target.connection.close();
-      await target.stop();
-    }
+  await measure("etcd", await etcdTarget(), tenants);
+  const servers = await startKineServers();
+  try {
+    for (const driver of servers.keys()) await measure(driver, kineTarget(driver, serverOf(servers, driver)), tenants);
+  } finally {
+    await Promise.allSettled([...servers.values()].map((server) => server.stop()));
   }
   console.log("cells: median per tenant (slowest)");
+}
+
+/** Prints one driver's row; closes the connection and stops the target afterwards. */
+async function measure(driver: string, target: Target, tenants: number): Promise<void> {
+  try {
+    await target.connection.check();
+    const names = Array.from({ length: tenants }, (_, index) => `bench-${String(index).padStart(3, "0")}`);
+    const storage = names.map((name): TenantStorage => ({ schema: name, user: name, password: `${name}-pw` }));
+    const provision = await timeEach(storage, (tenant) => target.connection.provision(tenant));
+    const again = await timeEach(storage, (tenant) => target.connection.provision(tenant));
+    const teardown = await timeEach(storage, (tenant) => target.connection.teardown(tenant));
+    console.log(`${driver.padEnd(10)} ${cell(provision)} ${cell(again)} ${cell(teardown)}`);
+  } finally {
+    await target.connection.close();
+    await target.stop();
+  }
 }
 
 async function timeEach<T>(items: readonly T[], action: (item: T) => Promise<unknown>): Promise<number[]> {

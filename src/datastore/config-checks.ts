@@ -19,12 +19,12 @@ export function invalidConfiguration(
   return new DataStoreError(config.name, "InvalidConfiguration", message, { cause });
 }
 
-/** `host:port` or `[v6]:port`; without a port, `defaultPort` when given. Undefined when it is neither. */
-export function parseHostPort(endpoint: string, defaultPort?: number): HostPort | undefined {
-  const match = /^(?:\[([^\]]+)\]|([^:[\]/\s]+))(?::(\d{1,5}))?$/.exec(endpoint);
+/** `host:port` or `[v6]:port`, or undefined when it is neither. */
+export function parseHostPort(endpoint: string): HostPort | undefined {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]/\s]+)):(\d{1,5})$/.exec(endpoint);
   const host = match?.[1] ?? match?.[2];
-  const port = Number(match?.[3] ?? defaultPort);
-  if (host === undefined || !Number.isInteger(port) || port < 1 || port > 65_535) return undefined;
+  const port = Number(match?.[3]);
+  if (host === undefined || port < 1 || port > 65_535) return undefined;
   return { host, port };
 }
 
@@ -33,20 +33,13 @@ export interface Endpoint extends HostPort {
   readonly endpoint: string;
 }
 
-/**
- * The configuration's endpoints, at least one; throws when the DataStore is another driver's or an endpoint is not
- * `host:port` (`defaultPort`: the port of an endpoint without one, for a driver that has a conventional port).
- */
-export function checkedEndpoints(
-  config: DataStoreConnectionConfig,
-  driver: Driver,
-  defaultPort?: number,
-): [Endpoint, ...Endpoint[]] {
+/** The configuration's endpoints, at least one; throws when the DataStore is another driver's or one is not host:port. */
+export function checkedEndpoints(config: DataStoreConnectionConfig, driver: Driver): [Endpoint, ...Endpoint[]] {
   if (config.driver !== driver) {
     throw invalidConfiguration(config, `the ${driver} driver cannot open a ${config.driver} DataStore`);
   }
   const endpoints = config.endpoints.map((endpoint) => {
-    const address = parseHostPort(endpoint, defaultPort);
+    const address = parseHostPort(endpoint);
     if (address === undefined) throw invalidConfiguration(config, `endpoint "${endpoint}" is not host:port`);
     return { endpoint, ...address };
   });

@@ -4,6 +4,7 @@ import type { DataStore } from "../api/v1alpha1/kinds.js";
 import type { DataStoreSpec } from "../api/v1alpha1/datastore.js";
 import type { KubeClient, KubeObject } from "../runtime/kube-client.js";
 import { resourceTypes } from "../runtime/resource-types.js";
+import { parseHostPort } from "./config-checks.js";
 import type { DataStoreConnectionConfig } from "./driver.js";
 
 type ContentRef = NonNullable<DataStoreSpec["basicAuth"]>["username"];
@@ -117,7 +118,7 @@ export async function resolveConnectionConfig(
     }
   }
   for (const endpoint of spec.endpoints) {
-    if (!/^(\[[0-9a-fA-F:.]+\]|[^:/\s]+):\d{1,5}$/.test(endpoint)) {
+    if (parseHostPort(endpoint) === undefined) {
       throw new DataStoreValidationError(
         name,
         "EndpointValidationFailed",

@@ -8,7 +8,7 @@
 // query() without values sends the text as it is (no `?` or `:name` substitution; named placeholders are off).
 import { createConnection as connectTcp, type Socket } from "node:net";
 import mysql, { type Connection, type ConnectionOptions, type RowDataPacket } from "mysql2/promise";
-import { checkedEndpoints, checkedTls, type HostPort, invalidConfiguration, parseHostPort } from "./config-checks.js";
+import { checkedEndpoints, checkedTls, invalidConfiguration } from "./config-checks.js";
 import {
   type DataStoreConnection,
   type DataStoreConnectionConfig,
@@ -27,7 +27,6 @@ import {
 } from "./failures.js";
 
 export const DEFAULT_MYSQL_TIMEOUT_MS = 5_000;
-const MYSQL_PORT = 3306;
 
 export interface MysqlConnectionOptions {
   /** Deadline of connecting and of every statement; a server silent this long counts as unreachable. */
@@ -143,11 +142,6 @@ function passwordProblem(password: string): string | undefined {
   return undefined;
 }
 
-/** `host:port` or `[v6]:port` (port 3306 when absent), or undefined when it is neither. */
-export function parseMysqlEndpoint(endpoint: string): HostPort | undefined {
-  return parseHostPort(endpoint, MYSQL_PORT);
-}
-
 /**
  * The TCP connection mysql2 upgrades to TLS. Node checks the server's certificate against the TLS `servername`,
  * else the socket's `_host`, else "localhost". mysql2 gives no servername for an IP address (TLS forbids an IP as
@@ -236,7 +230,7 @@ export function openMysqlConnection(
   options: MysqlConnectionOptions = {},
 ): DataStoreConnection {
   // Only the first endpoint: MySQL has no multi-endpoint client protocol, and kine uses the first one too.
-  const [address] = checkedEndpoints(config, "MySQL", MYSQL_PORT);
+  const [address] = checkedEndpoints(config, "MySQL");
   const endpoint = address.endpoint;
   const auth = config.basicAuth;
   if (auth === undefined || auth.username === "") {

@@ -17,7 +17,7 @@ import {
   type PoolClient,
   type QueryConfig,
 } from "pg";
-import { checkedEndpoints, checkedTls, type HostPort, invalidConfiguration, parseHostPort } from "./config-checks.js";
+import { checkedEndpoints, checkedTls, invalidConfiguration } from "./config-checks.js";
 import {
   type DataStoreConnection,
   type DataStoreConnectionConfig,
@@ -99,11 +99,6 @@ function passwordProblem(password: string): string | undefined {
   if (password === "") return "the password is empty, which PostgreSQL takes as no password";
   if (password.includes("\0")) return "the password contains a NUL character";
   return undefined;
-}
-
-/** `host:port` or `[v6]:port`, or undefined when it is neither. */
-export function parsePostgresEndpoint(endpoint: string): HostPort | undefined {
-  return parseHostPort(endpoint);
 }
 
 /** pg's own messages for a connection or query that timed out, and for a connection the server closed. */

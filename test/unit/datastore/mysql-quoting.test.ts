@@ -4,7 +4,6 @@ import assert from "node:assert/strict";
 import {
   grantDatabaseName,
   mysqlNameProblem,
-  parseMysqlEndpoint,
   passwordLiteral,
   quoteAccount,
   quoteIdentifier,
@@ -159,19 +158,5 @@ describe("mysqlNameProblem", () => {
     }
     // User names are case-sensitive: "Root" is an ordinary user.
     assert.equal(problem("s", "Root"), undefined);
-  });
-});
-
-describe("parseMysqlEndpoint", () => {
-  test("reads host:port, [v6]:port and a bare host", () => {
-    assert.deepEqual(parseMysqlEndpoint("127.0.0.1:3307"), { host: "127.0.0.1", port: 3307 });
-    assert.deepEqual(parseMysqlEndpoint("[::1]:3307"), { host: "::1", port: 3307 });
-    assert.deepEqual(parseMysqlEndpoint("db.example"), { host: "db.example", port: 3306 });
-  });
-
-  test("refuses URLs and bad ports", () => {
-    for (const endpoint of ["mysql://db:3306", "db:0", "db:65536", "db:x", "", "::1:3306"]) {
-      assert.equal(parseMysqlEndpoint(endpoint), undefined, endpoint);
-    }
   });
 });

@@ -1,9 +1,8 @@
-// How the PostgreSQL driver quotes names and passwords, which names it refuses, and how it reads endpoints.
+// How the PostgreSQL driver quotes names and passwords, and which names it refuses.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
   MAX_IDENTIFIER_BYTES,
-  parsePostgresEndpoint,
   postgresNameProblem,
   quoteIdentifier,
   quoteLiteral,
@@ -72,29 +71,5 @@ describe("postgresNameProblem", () => {
     // Only exact names: PostgreSQL compares quoted identifiers case-sensitively.
     assert.equal(postgresNameProblem(names("Postgres", "Admin"), "admin"), undefined);
     assert.equal(postgresNameProblem(names("s", "PG_x"), "admin"), undefined);
-  });
-});
-
-describe("parsePostgresEndpoint", () => {
-  test("reads host:port and [IPv6]:port", () => {
-    assert.deepEqual(parsePostgresEndpoint("127.0.0.1:6432"), { host: "127.0.0.1", port: 6432 });
-    assert.deepEqual(parsePostgresEndpoint("db.example.com:5432"), { host: "db.example.com", port: 5432 });
-    assert.deepEqual(parsePostgresEndpoint("[fd00::1]:5433"), { host: "fd00::1", port: 5433 });
-  });
-
-  test("refuses URLs, a missing port, bare IPv6 addresses, empty hosts and bad ports", () => {
-    for (const endpoint of [
-      "postgres://db:5432",
-      "db",
-      "fd00::1",
-      "",
-      ":5432",
-      "db:0",
-      "db:65536",
-      "db:port",
-      "a b:1",
-    ]) {
-      assert.equal(parsePostgresEndpoint(endpoint), undefined, endpoint);
-    }
   });
 });
