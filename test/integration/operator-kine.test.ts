@@ -248,6 +248,20 @@ describe("operator on the api tier with PostgreSQL, MariaDB and NATS DataStores"
     await env.cluster.kubectl(["delete", "datastore", "pg-on-mysql", "--wait=true", "--timeout=30s"]);
   });
 
+  test("a wrong password on each server is Unauthorized on the DataStore, naming the endpoint", async () => {
+    for (const driver of servers.keys()) {
+      const name = `${driver.toLowerCase()}-wrong-password`;
+      const wrong = kineDataStore(name, driver, { ...server(driver), password: "not-the-password" });
+      await apply(wrong.secret);
+      await apply(wrong.dataStore);
+      const condition = await dataStoreCondition(name, (c) => c.status === "False");
+      assert.equal(condition.ready, false, driver);
+      assert.equal(condition.reason, "DataStoreUnauthorized", `${driver}: ${String(condition.message)}`);
+      assert.ok(String(condition.message).includes(server(driver).endpoint), `${driver}: ${String(condition.message)}`);
+      await env.cluster.kubectl(["delete", "datastore", name, "--wait=true", "--timeout=30s"]);
+    }
+  });
+
   test("an endpoint without a port, a Secret without the password, a closed port, a server without TLS: each named in the condition", async () => {
     const noPort = kineDataStore("mysql-no-port", "MySQL", server("MySQL"), "127.0.0.1");
     await apply(noPort.secret);
