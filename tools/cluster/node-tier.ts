@@ -746,7 +746,11 @@ export function teardownNodeNetwork(state: ClusterState, progress: (message: str
   if (state.netnsDirMounted && existsSync(netnsDir) && readdirSync(netnsDir).length === 0) {
     while (isMountPoint("/run/netns") && succeeds("umount", ["/run/netns"]));
   }
-  if (state.hostVeth && succeeds("ip", ["link", "show", state.hostVeth])) run("ip", ["link", "del", state.hostVeth]);
+  // The host end vanishes by itself once the node's netns (its peer's) is gone, which the kernel may finish only now:
+  // a failed delete counts only if the link is still there.
+  const veth = state.hostVeth;
+  if (veth && !succeeds("ip", ["link", "del", veth]) && succeeds("ip", ["link", "show", veth]))
+    throw new Error(`could not delete the host veth ${veth}`);
   for (const hierarchy of readdirSync(cgroupBase)) removeCgroupTree(join(cgroupBase, hierarchy, cgroupRootName));
   // The kubelet links every container log into /var/log/containers (a fixed path); remove only links to ours.
   const containerLogs = "/var/log/containers";
