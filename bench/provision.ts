@@ -2,54 +2,23 @@
 // loopback (etcd with client certificates; Debian's PostgreSQL, MariaDB and nats-server with TLS): provisioning a
 // new tenant, re-provisioning an existing one (what every reconcile does), and teardown.
 import { performance } from "node:perf_hooks";
-import type { DataStoreConnection, DataStoreConnectionConfig, TenantStorage } from "../src/datastore/driver.js";
-import { openEtcdConnection } from "../src/datastore/etcd.js";
-import { openMysqlConnection } from "../src/datastore/mysql.js";
-import { openNatsConnection } from "../src/datastore/nats.js";
-import { openPostgresConnection } from "../src/datastore/postgresql.js";
+import { openDataStoreConnection } from "../src/datastore/connections.js";
+import type { DataStoreConnection, TenantStorage } from "../src/datastore/driver.js";
 import { startTestEtcd } from "../test/helpers/etcd.js";
 import { type KineDriver, type KineServer, serverOf, startKineServers } from "../test/helpers/kine-servers.js";
 
 const DEFAULT_TENANTS = 20;
 const USAGE = "usage: npm run bench -- provision [--tenants N]";
 
-interface Target {
-  readonly connection: DataStoreConnection;
-  stop(): Promise<void>;
-}
-
-async function etcdTarget(): Promise<Target> {
-  const etcd = await startTestEtcd();
-  const connection = openEtcdConnection({
-    name: "bench-etcd",
-    driver: "etcd",
-    endpoints: etcd.endpoints,
-    tls: {
-      certificateAuthorityPem: etcd.caPem,
-      certificateAuthorityKeyPem: etcd.caKeyPem,
-      clientCertificatePem: etcd.rootCertPem,
-      clientKeyPem: etcd.rootKeyPem,
-    },
-  });
-  return { connection, stop: () => etcd.stop() };
-}
-
-const kineOpeners: Record<KineDriver, (config: DataStoreConnectionConfig) => DataStoreConnection> = {
-  PostgreSQL: (config) => openPostgresConnection(config),
-  MySQL: (config) => openMysqlConnection(config),
-  NATS: (config) => openNatsConnection(config),
-};
-
-/** A kine driver's connection to its server, as a DataStore with basic auth and the server's CA configures it. */
-function kineTarget(driver: KineDriver, server: KineServer): Target {
-  const connection = kineOpeners[driver]({
+/** One driver's administrative connection as a DataStore with basic auth and the server's CA configures it. */
+function kineConnection(driver: KineDriver, server: KineServer): DataStoreConnection {
+  return openDataStoreConnection({
     name: `bench-${driver.toLowerCase()}`,
     driver,
     endpoints: [server.endpoint],
     tls: { certificateAuthorityPem: server.caPem },
     basicAuth: { username: server.user, password: server.password },
   });
-  return { connection, stop: () => Promise.resolve() };
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -64,29 +33,45 @@ export async function run(args: string[]): Promise<void> {
       "(the connection is opened and checked before timing)",
   );
   console.log("driver       provision (new)      re-provision         teardown");
-  await measure("etcd", await etcdTarget(), tenants);
+  const etcd = await startTestEtcd();
+  try {
+    const connection = openDataStoreConnection({
+      name: "bench-etcd",
+      driver: "etcd",
+      endpoints: etcd.endpoints,
+      tls: {
+        certificateAuthorityPem: etcd.caPem,
+        certificateAuthorityKeyPem: etcd.caKeyPem,
+        clientCertificatePem: etcd.rootCertPem,
+        clientKeyPem: etcd.rootKeyPem,
+      },
+    });
+    await measure("etcd", connection, tenants);
+  } finally {
+    await etcd.stop();
+  }
   const servers = await startKineServers();
   try {
-    for (const driver of servers.keys()) await measure(driver, kineTarget(driver, serverOf(servers, driver)), tenants);
+    for (const driver of servers.keys())
+      await measure(driver, kineConnection(driver, serverOf(servers, driver)), tenants);
   } finally {
     await Promise.allSettled([...servers.values()].map((server) => server.stop()));
   }
   console.log("cells: median per tenant (slowest)");
 }
 
-/** Prints one driver's row; closes the connection and stops the target afterwards. */
-async function measure(driver: string, target: Target, tenants: number): Promise<void> {
+/** Prints one driver's row; closes the connection afterwards. */
+async function measure(driver: string, connection: DataStoreConnection, tenants: number): Promise<void> {
   try {
-    await target.connection.check();
+    await connection.check();
     const names = Array.from({ length: tenants }, (_, index) => `bench-${String(index).padStart(3, "0")}`);
     const storage = names.map((name): TenantStorage => ({ schema: name, user: name, password: `${name}-pw` }));
-    const provision = await timeEach(storage, (tenant) => target.connection.provision(tenant));
-    const again = await timeEach(storage, (tenant) => target.connection.provision(tenant));
-    const teardown = await timeEach(storage, (tenant) => target.connection.teardown(tenant));
+    const provision = await timeEach(storage, (tenant) => connection.provision(tenant));
+    const again = await timeEach(storage, (tenant) => connection.provision(tenant));
+    const teardown = await timeEach(storage, (tenant) => connection.teardown(tenant));
     console.log(`${driver.padEnd(10)} ${cell(provision)} ${cell(again)} ${cell(teardown)}`);
   } finally {
-    await target.connection.close();
-    await target.stop();
+    await connection.close();
   }
 }
 

@@ -17,6 +17,9 @@ const openers: Record<DataStoreConnectionConfig["driver"], Opener> = {
   NATS: (config) => openNatsConnection(config),
 };
 
+/** A new administrative connection by the driver the configuration names, with that driver's default options. */
+export const openDataStoreConnection: Opener = (config) => openers[config.driver](config);
+
 export class DataStoreConnections {
   readonly #open = new Map<string, { fingerprint: string; connection: DataStoreConnection }>();
 
@@ -27,7 +30,7 @@ export class DataStoreConnections {
     const current = this.#open.get(config.name);
     if (current?.fingerprint === fingerprint) return current.connection;
     if (current !== undefined) this.#closeQuietly(config.name, current.connection);
-    const connection = openers[config.driver](config);
+    const connection = openDataStoreConnection(config);
     this.#open.set(config.name, { fingerprint, connection });
     return connection;
   }

@@ -8,7 +8,7 @@ export interface Diagnosis {
 }
 
 /** Node's codes for a server that cannot be reached or went away. */
-export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
+const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
   "EPIPE",
@@ -57,4 +57,10 @@ export function messageOf(error: unknown): string {
 export function errorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null | undefined)?.code;
   return typeof code === "string" ? code : undefined;
+}
+
+/** Whether `error` carries one of Node's codes for a server that cannot be reached or went away. */
+export function isNetworkError(error: unknown): boolean {
+  const code = errorCode(error);
+  return code !== undefined && NETWORK_ERROR_CODES.has(code);
 }

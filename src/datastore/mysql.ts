@@ -21,7 +21,7 @@ import {
   type Diagnosis,
   errorCode,
   messageOf,
-  NETWORK_ERROR_CODES,
+  isNetworkError,
   SERVER_CERTIFICATE_REJECTED,
   withDeadline,
 } from "./failures.js";
@@ -213,7 +213,7 @@ function diagnose(error: unknown, timeoutMs: number, tls: boolean): Diagnosis {
   }
   if (code === undefined) return { reason: "OperationFailed", detail: message };
   const detail = `${message} (${code})`;
-  if (NETWORK_ERROR_CODES.has(code) || CONNECTION_ERRORS.has(code)) return { reason: "Unreachable", detail };
+  if (isNetworkError(error) || CONNECTION_ERRORS.has(code)) return { reason: "Unreachable", detail };
   if (code === "ER_ACCESS_DENIED_ERROR" && !tls) {
     return {
       reason: "Unauthorized",

@@ -42,9 +42,8 @@ import {
   CLIENT_CERTIFICATE_REJECTED,
   DeadlineExceeded,
   type Diagnosis,
-  errorCode,
   messageOf,
-  NETWORK_ERROR_CODES,
+  isNetworkError,
   SERVER_CERTIFICATE_REJECTED,
   withDeadline,
 } from "./failures.js";
@@ -182,9 +181,8 @@ function diagnose(error: unknown, tls: boolean, timeoutMs: number): Diagnosis {
   if (error instanceof JetStreamApiError) {
     return { reason: "OperationFailed", detail: `JetStream error ${error.code}: ${message}` };
   }
-  const network = chain.some((e) => NETWORK_ERROR_CODES.has(errorCode(e) ?? ""));
   if (
-    network ||
+    chain.some(isNetworkError) ||
     chain.some((e) => e instanceof ConnectionError || e instanceof ClosedConnectionError) ||
     (error instanceof RequestError && !error.isNoResponders())
   ) {

@@ -27,9 +27,8 @@ import {
 import {
   CLIENT_CERTIFICATE_REJECTED,
   type Diagnosis,
-  errorCode,
   messageOf,
-  NETWORK_ERROR_CODES,
+  isNetworkError,
   SERVER_CERTIFICATE_REJECTED,
 } from "./failures.js";
 
@@ -144,8 +143,7 @@ function diagnose(error: unknown, timeoutMs: number): Diagnosis {
   if (TIMED_OUT.test(message)) {
     return { reason: "Unreachable", detail: `no answer within ${timeoutMs / 1000} s (${message})` };
   }
-  const code = errorCode(error);
-  if ((code !== undefined && NETWORK_ERROR_CODES.has(code)) || CONNECTION_LOST.test(message)) {
+  if (isNetworkError(error) || CONNECTION_LOST.test(message)) {
     return { reason: "Unreachable", detail: message };
   }
   return { reason: "OperationFailed", detail: message };
