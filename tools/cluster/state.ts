@@ -2,14 +2,10 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RunningDaemon } from "./daemon.js";
+import type { HostRoute } from "./machine/network.js";
 
 export type Tier = "api" | "node";
-
-export interface HostRoute {
-  destination: string;
-  via: string;
-  device: string;
-}
+export type { HostRoute };
 
 export interface ClusterState {
   tier: Tier;

@@ -1,15 +1,15 @@
 // Installs Kamaji into a management cluster the way a user would: the operator image imported into the node's
 // containerd, then the kamaji-crds and kamaji charts with the real helm binary. Re-running with nothing changed
 // changes nothing: a chart is upgraded only when its server-side rendering differs from what is installed.
-import { execFileSync } from "node:child_process";
 import { chmodSync, chownSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { containerdSocket, nodeTierDefaults } from "../cluster/node-tier.js";
+import { kubectl, kubectlApply, runWithKubeconfig } from "../cluster/kubectl.js";
 import { waitFor } from "../cluster/wait.js";
 import type { ClusterState } from "../cluster/state.js";
 import { imageDigest, importImages } from "../images/containerd-import.js";
 import { operatorImage, operatorImageRepository, operatorImageTag } from "../images/operator-image.js";
-import { binary, kubernetesBinary, repoDir } from "../upstream.js";
+import { binary, repoDir } from "../upstream.js";
 
 export const kamajiNamespace = "kamaji-system";
 /** The operator and the etcd run as this user (charts/kamaji); a hostPath data directory must belong to it. */
@@ -27,28 +27,8 @@ export interface InstallOptions {
   values?: string[];
 }
 
-function run(command: string, args: string[], kubeconfig: string, input?: string): string {
-  try {
-    return execFileSync(command, args, {
-      encoding: "utf8",
-      env: { ...process.env, KUBECONFIG: kubeconfig },
-      input: input ?? "",
-      stdio: ["pipe", "pipe", "pipe"],
-      maxBuffer: 64 * 1024 * 1024,
-    });
-  } catch (error) {
-    const { stderr } = error as { stderr?: string };
-    throw new Error(`${command} ${args.slice(0, 3).join(" ")} failed: ${stderr?.trim() ?? String(error)}`);
-  }
-}
-
-const helm = (args: string[], kubeconfig: string) => run(binary("helm", "helm"), args, kubeconfig);
-export const kubectl = (args: string[], kubeconfig: string, input?: string): string =>
-  run(kubernetesBinary("kubectl"), args, kubeconfig, input);
-
-/** Server-side applies manifests (YAML or JSON) with kubectl, as field manager `kamaji-install`. */
-export const kubectlApply = (manifest: string, kubeconfig: string): string =>
-  kubectl(["apply", "--server-side", "--field-manager=kamaji-install", "-f", "-"], kubeconfig, manifest);
+const helm = (args: string[], kubeconfig: string) => runWithKubeconfig(binary("helm", "helm"), args, kubeconfig);
+export { kubectl, kubectlApply };
 
 /** The manifest helm would apply now, rendered against the cluster (so `lookup` sees the existing certificates). */
 function renderedManifest(release: Release, kubeconfig: string): string {

@@ -1,0 +1,34 @@
+// What the management node runs on top of its own control plane: the RBAC that lets its API server use the
+// kubelet API, and CoreDNS from the product's own builder (the objects Kamaji puts into every tenant).
+import type { TenantControlPlane } from "../../src/api/v1alpha1/kinds.js";
+import { coreDnsObjects } from "../../src/resources/tenant/coredns.js";
+
+/** Lets the API server (as its kubelet client identity) use the kubelet API: exec, logs, port-forward. */
+export const apiServerToKubelet = {
+  apiVersion: "rbac.authorization.k8s.io/v1",
+  kind: "ClusterRoleBinding",
+  metadata: { name: "kamaji-local:apiserver-kubelet-client" },
+  roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:kubelet-api-admin" },
+  subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "kube-apiserver-kubelet-client" }],
+};
+
+/** CoreDNS as a tenant with these networks would get it; one replica, since the management cluster has one node. */
+export function corednsManifests(network: { serviceCIDR: string; clusterDNS: string }): object[] {
+  const cluster = {
+    metadata: { name: "management", namespace: "kube-system" },
+    spec: {
+      networkProfile: { serviceCidr: network.serviceCIDR, dnsServiceIPs: [network.clusterDNS] },
+      kubernetes: { version: "" },
+    },
+  } as unknown as TenantControlPlane;
+  const objects = coreDnsObjects(cluster);
+  const deployment = { ...objects.deployment, spec: { ...objects.deployment.spec, replicas: 1 } };
+  return [
+    objects.serviceAccount,
+    objects.clusterRole,
+    objects.clusterRoleBinding,
+    objects.configMap,
+    deployment,
+    objects.service,
+  ];
+}
