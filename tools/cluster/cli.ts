@@ -1,9 +1,14 @@
 // npm run cluster -- up [--tier api|node] | down | status | env
+//                  | join <namespace>/<tcp> [--workers N] [--name NAME ...] [--kubelet-version V] [--token T]
+//                  | leave <namespace>/<tcp> [worker]
 // One local management cluster at a time, in $KAMAJI_CLUSTER_DIR (default /var/tmp/kamaji-cluster).
 import { parseArgs } from "node:util";
 import { isRunning } from "./daemon.js";
 import { clusterDir, startCluster, stopCluster } from "./lifecycle.js";
 import { loadState } from "./state.js";
+import { joinWorkers } from "./workers/join.js";
+import { leaveWorkers } from "./workers/leave.js";
+import { parseTenantRef } from "./workers/tenant.js";
 
 const log = (message: string) => {
   console.error(`[cluster ${new Date().toISOString().slice(11, 19)}] ${message}`);
@@ -20,13 +25,30 @@ function describe(dir: string): string {
   ];
   for (const daemon of state.daemons)
     lines.push(`  ${daemon.name} (pid ${daemon.pid}): ${isRunning(daemon) ? "running" : "NOT RUNNING"}`);
+  for (const worker of state.workers ?? []) {
+    const down = worker.daemons.filter((d) => !isRunning(d)).map((d) => d.name);
+    const health = down.length ? `NOT RUNNING: ${down.join(", ")}` : "running";
+    lines.push(
+      `worker ${worker.name} of ${worker.tenant} at ${worker.address} (${worker.kubernetesVersion}): ${health}`,
+    );
+  }
   return lines.join("\n");
 }
+
+const usage = `usage: npm run cluster -- up [--tier api|node] | down | status | env
+       npm run cluster -- join <namespace>/<tcp> [--workers N] [--name NAME ...] [--kubelet-version V] [--token T]
+       npm run cluster -- leave <namespace>/<tcp> [worker]`;
 
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { tier: { type: "string", default: "node" } },
+    options: {
+      tier: { type: "string", default: "node" },
+      workers: { type: "string", default: "1" },
+      name: { type: "string", multiple: true },
+      "kubelet-version": { type: "string" },
+      token: { type: "string" },
+    },
   });
   const dir = clusterDir();
   switch (positionals[0]) {
@@ -52,8 +74,29 @@ async function main(): Promise<number> {
       console.log(`export KUBECONFIG=${state.kubeconfig}`);
       return 0;
     }
+    case "join": {
+      const count = Number(values.workers);
+      if (!Number.isInteger(count) || count < 1 || count > 8)
+        throw new Error(`--workers must be a whole number from 1 to 8, not ${JSON.stringify(values.workers)}`);
+      const begin = Date.now();
+      const joined = await joinWorkers(dir, {
+        tenant: parseTenantRef(positionals[1]),
+        count,
+        names: values.name,
+        kubeletVersion: values["kubelet-version"],
+        token: values.token,
+        progress: log,
+      });
+      log(`${joined.map((w) => w.name).join(", ")} joined in ${((Date.now() - begin) / 1000).toFixed(1)} s`);
+      return 0;
+    }
+    case "leave": {
+      const left = await leaveWorkers(dir, parseTenantRef(positionals[1]), positionals[2], log);
+      log(`${left.join(", ")} left and removed`);
+      return 0;
+    }
     default:
-      console.error("usage: npm run cluster -- up [--tier api|node] | down | status | env");
+      console.error(usage);
       return 2;
   }
 }

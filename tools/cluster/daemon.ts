@@ -3,6 +3,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
+import { namespaceArgs } from "./machine/commands.js";
 
 export interface DaemonSpec {
   name: string;
@@ -11,6 +12,8 @@ export interface DaemonSpec {
   logFile: string;
   /** Join this network namespace (by name, under /var/run/netns) and nothing else. */
   netns?: string;
+  /** With `netns`: also join this persistent mount namespace (a worker machine's). */
+  mountNamespace?: string;
   env?: Record<string, string>;
   /** Run as this user instead of root (servers such as PostgreSQL refuse to run as root). */
   runAs?: { uid: number; gid: number };
@@ -24,13 +27,13 @@ export interface RunningDaemon {
 }
 
 /**
- * nsenter joins only the network namespace (and drops to `runAs`, which it must do itself: joining a netns needs
- * root) and then execs the program, so the PID is the program's.
+ * nsenter joins only the network namespace (and a worker's mount namespace), drops to `runAs` (which it must do
+ * itself: joining a netns needs root) and then execs the program, so the PID is the program's.
  */
 function commandLine(spec: DaemonSpec): [string, string[]] {
   if (!spec.netns) return [spec.command, spec.args];
   const user = spec.runAs ? [`--setuid=${String(spec.runAs.uid)}`, `--setgid=${String(spec.runAs.gid)}`] : [];
-  return ["nsenter", [`--net=/var/run/netns/${spec.netns}`, ...user, "--", spec.command, ...spec.args]];
+  return ["nsenter", [...namespaceArgs(spec.netns, spec.mountNamespace), ...user, "--", spec.command, ...spec.args]];
 }
 
 export function startDaemon(spec: DaemonSpec): RunningDaemon {

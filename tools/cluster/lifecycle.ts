@@ -4,6 +4,7 @@ import { rmSync } from "node:fs";
 import { startApiTier } from "./api-tier.js";
 import { isRunning, stopDaemon } from "./daemon.js";
 import { nodeTierDefaults, startNodeTier, teardownNodeNetwork } from "./node-tier.js";
+import { removeAllWorkers } from "./workers/leave.js";
 import { forgetState, loadState, saveState, type ClusterState, type Tier } from "./state.js";
 
 export const clusterDir = () => process.env.KAMAJI_CLUSTER_DIR ?? "/var/tmp/kamaji-cluster";
@@ -38,6 +39,7 @@ export async function stopCluster(dir: string, progress: (message: string) => vo
     progress("no cluster to stop");
     return;
   }
+  if (state.workers?.length || state.lans?.length) await removeAllWorkers(state, progress);
   for (const daemon of [...state.daemons].reverse()) {
     if (isRunning(daemon)) progress(`stopping ${daemon.name} (pid ${daemon.pid})`);
     await stopDaemon(daemon);

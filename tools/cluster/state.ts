@@ -3,6 +3,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RunningDaemon } from "./daemon.js";
 import type { HostRoute } from "./machine/network.js";
+import type { LanState, WorkerState } from "./workers/types.js";
 
 export type Tier = "api" | "node";
 export type { HostRoute };
@@ -20,6 +21,11 @@ export interface ClusterState {
   /** `ip netns add` made /run/netns a mount point (it was not one before): unmounted again when empty. */
   netnsDirMounted?: boolean;
   startedAt: string;
+  /** Tenant LANs and worker machines made by `join` (node tier only). */
+  lans?: LanState[];
+  workers?: WorkerState[];
+  /** Empty directories made on the host as the workers' mount points, removed with the last worker. */
+  workerMountTargets?: string[];
 }
 
 const stateFile = (dir: string) => join(dir, "state.json");

@@ -2,7 +2,7 @@
 // kubeconfig, and explain why it is not Ready when waiting fails.
 import { writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { kubectl } from "../install/install.js";
+import { kubectl } from "../cluster/kubectl.js";
 
 interface TenantStatus {
   status?: {

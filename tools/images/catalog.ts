@@ -117,3 +117,18 @@ export function testImage(): ImageSpec {
     cmd: ["mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"],
   };
 }
+
+/** Debian's busybox under the official image's name and version, with every applet in /bin and `sh` as command. */
+export function busyboxImage(): ImageSpec {
+  const source = requireFile(busybox, "apt-get install busybox-static");
+  const version = /BusyBox v(\d+\.\d+\.\d+)/.exec(execFileSync(source, ["--help"], { encoding: "utf8" }))?.[1];
+  if (!version) throw new Error(`${source} --help printed no BusyBox version`);
+  const applets = execFileSync(source, ["--list"], { encoding: "utf8" }).split("\n").filter(Boolean);
+  return {
+    name: `docker.io/library/busybox:${version}`,
+    files: [{ source, target: "/bin/busybox" }],
+    links: Object.fromEntries(applets.filter((a) => a !== "busybox").map((a) => [`/bin/${a}`, "busybox"])),
+    entrypoint: [],
+    cmd: ["sh"],
+  };
+}

@@ -49,8 +49,12 @@ export interface VethEnd {
   /** The namespace of this end; undefined for the host's. */
   netns?: string;
   name: string;
+  /** The end's name once in its namespace (e.g. eth0), when it differs from the unique name used on the host. */
+  rename?: string;
   /** Address with prefix length, e.g. 172.31.254.1/30. */
   address?: string;
+  /** A bridge in the same namespace to attach this end to. */
+  bridge?: string;
 }
 
 const onEnd = (end: VethEnd, args: string[]) => (end.netns ? inNetns(end.netns, "ip", args) : run("ip", args));
@@ -60,8 +64,11 @@ export function connectVeth(a: VethEnd, b: VethEnd): void {
   run("ip", ["link", "add", a.name, "type", "veth", "peer", "name", b.name]);
   for (const end of [a, b]) {
     if (end.netns) run("ip", ["link", "set", end.name, "netns", end.netns]);
-    if (end.address) onEnd(end, ["addr", "add", end.address, "dev", end.name]);
-    onEnd(end, ["link", "set", end.name, "up"]);
+    if (end.rename) onEnd(end, ["link", "set", end.name, "name", end.rename]);
+    const name = end.rename ?? end.name;
+    if (end.address) onEnd(end, ["addr", "add", end.address, "dev", name]);
+    if (end.bridge) onEnd(end, ["link", "set", name, "master", end.bridge]);
+    onEnd(end, ["link", "set", name, "up"]);
   }
 }
 
