@@ -138,6 +138,7 @@ function writeContainerdConfig(dir: string, o: NodeTierOptions): string {
   const base = join(dir, "containerd");
   const cniConfDir = join(dir, "cni", "net.d");
   mkdirSync(cniConfDir, { recursive: true });
+  mkdirSync(base, { recursive: true });
   const config = join(base, "config.toml");
   writeFileSync(
     config,

@@ -26,6 +26,8 @@ export interface ClusterState {
   workers?: WorkerState[];
   /** Empty directories made on the host as the workers' mount points, removed with the last worker. */
   workerMountTargets?: string[];
+  /** The host's nf_conntrack_max before the first worker changed it (see workers/host-settings.ts). */
+  conntrackMaxBefore?: number;
 }
 
 const stateFile = (dir: string) => join(dir, "state.json");

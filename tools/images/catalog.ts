@@ -42,9 +42,17 @@ export function controlPlaneImages(version = versions.kubernetes): ImageSpec[] {
   }));
 }
 
-/** kube-proxy with the iptables/nftables tools it drives. */
+/** iptables' match and target modules, loaded at run time (conntrack, statistic, comment, ...). */
+const xtablesModules = "/usr/lib/x86_64-linux-gnu/xtables";
+
+/** kube-proxy with the iptables/nftables tools it drives, and their modules with the libraries those link. */
 export function kubeProxyImage(version = versions.kubernetes): ImageSpec {
   const xtables = requireFile("/usr/sbin/xtables-nft-multi", "apt-get install iptables");
+  const linkedModules = ["libxt_connlabel.so", "libxt_statistic.so", "libxt_RATEEST.so"].map((name) => ({
+    source: join(xtablesModules, name),
+    target: join(xtablesModules, name),
+    withLibraries: true,
+  }));
   const tools = ["iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save", "ip6tables-restore"];
   return {
     name: `registry.k8s.io/kube-proxy:${version}`,
@@ -56,7 +64,9 @@ export function kubeProxyImage(version = versions.kubernetes): ImageSpec {
         target: "/usr/sbin/nft",
         withLibraries: true,
       },
+      ...linkedModules,
     ],
+    trees: [{ source: xtablesModules, target: xtablesModules }],
     links: Object.fromEntries(tools.map((t) => [`/usr/sbin/${t}`, "xtables-nft-multi"])),
     entrypoint: ["/usr/local/bin/kube-proxy"],
   };

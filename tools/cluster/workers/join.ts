@@ -15,6 +15,7 @@ import { kubectl, runWithKubeconfig } from "../kubectl.js";
 import { namespaceArgs } from "../machine/commands.js";
 import { netnsExists } from "../machine/network.js";
 import { saveState } from "../state.js";
+import { prepareHostForWorkers } from "./host-settings.js";
 import { removeWorker } from "./leave.js";
 import { nodeTierState, recordWorker } from "./records.js";
 import { waitFor } from "../wait.js";
@@ -22,7 +23,6 @@ import { createLan, lanState, routePodRange } from "./lan.js";
 import {
   configurePodNetwork,
   createMachine,
-  ensureMountTargets,
   kubeadmPatchesDir,
   kubeletConfigured,
   startKubelet,
@@ -62,12 +62,6 @@ export interface JoinOptions {
   token?: string;
   progress: (message: string) => void;
 }
-
-/**
- * kubeadm's preflight checks that cannot pass on a machine made of namespaces: the kernel configuration is not
- * readable here (SystemVerification, which upstream's own e2e ignores too).
- */
-const ignoredPreflightChecks = ["SystemVerification"];
 
 const tenantKubectl = (kubeconfig: string, args: string[], input?: string) => kubectl(args, kubeconfig, input);
 
@@ -135,7 +129,6 @@ async function kubeadmJoin(worker: WorkerState, command: JoinCommand, onKubelet:
     worker.name,
     "--patches",
     kubeadmPatchesDir(worker),
-    `--ignore-preflight-errors=${ignoredPreflightChecks.join(",")}`,
     "-v=1",
   ];
   // The kubelet of the machine's version is on its PATH, as on a machine with the packages installed.
@@ -192,7 +185,7 @@ function ensureLan(clusterDir: string, tenant: string, endpoint: string): LanSta
     ),
   );
   state.lans = [...(state.lans ?? []), lan];
-  state.workerMountTargets = [...(state.workerMountTargets ?? []), ...ensureMountTargets()];
+  prepareHostForWorkers(state);
   saveState(state);
   createLan(lan, state.netns ?? "", [endpoint]);
   return lan;

@@ -4,7 +4,8 @@
 import { kubectl } from "../kubectl.js";
 import { saveState, type ClusterState } from "../state.js";
 import { deleteLan, removePodRange } from "./lan.js";
-import { removeMachine, removeMountTargets, removePodRoute } from "./machine.js";
+import { restoreHostAfterWorkers } from "./host-settings.js";
+import { removeMachine, removePodRoute } from "./machine.js";
 import { forgetWorker, nodeTierState } from "./records.js";
 import { readTenant, tenantAdminKubeconfig, tenantKey, type TenantRef } from "./tenant.js";
 import type { WorkerState } from "./types.js";
@@ -45,9 +46,8 @@ export async function removeWorker(
     saveState(after);
   }
   const last = nodeTierState(clusterDir);
-  if ((last.workers ?? []).length === 0 && last.workerMountTargets?.length) {
-    removeMountTargets(last.workerMountTargets);
-    last.workerMountTargets = [];
+  if ((last.workers ?? []).length === 0) {
+    restoreHostAfterWorkers(last);
     saveState(last);
   }
 }
@@ -87,9 +87,8 @@ export async function removeAllWorkers(state: ClusterState, progress: (message: 
     await removeMachine(worker);
   }
   for (const lan of state.lans ?? []) deleteLan(lan);
-  removeMountTargets(state.workerMountTargets ?? []);
+  restoreHostAfterWorkers(state);
   state.workers = [];
   state.lans = [];
-  state.workerMountTargets = [];
   saveState(state);
 }

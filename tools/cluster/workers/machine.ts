@@ -4,7 +4,7 @@
 // machine's own, its own containerd with the tenant images, and a cgroup root of its own. Nothing here writes a
 // kubeconfig or certificate: `kubeadm join` does that, and the kubelet is started the way kubeadm's systemd drop-in
 // starts it once kubeadm has written its flags.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { isRunning, logTail, startDaemon, stopDaemon, type RunningDaemon } from "../daemon.js";
 import { createCgroupRoot, cgroupPids, removeCgroupRoot } from "../machine/cgroups.js";
@@ -81,7 +81,7 @@ export function ensureMountTargets(): string[] {
 export function removeMountTargets(paths: readonly string[]): void {
   for (const path of [...paths].sort((a, b) => b.length - a.length)) {
     try {
-      rmSync(path, { recursive: false });
+      rmdirSync(path);
     } catch {
       // not empty (someone else's now) or gone
     }
