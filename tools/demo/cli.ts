@@ -1,12 +1,16 @@
 // npm run demo: from a bare machine to a working tenant cluster. Builds or reuses the upstream binaries and the
 // images, brings up the node tier, installs Kamaji with its Helm charts (with a default etcd DataStore), creates
-// a sample TenantControlPlane, waits for it, and shows the tenant answering. Every step is idempotent, so a
-// second run only checks. Teardown: `npm run cluster -- down`.
+// a sample TenantControlPlane, waits for it, joins a worker machine with `kubeadm join`, runs a pod on it and
+// shows its logs (through konnectivity). Every step is idempotent, so a second run only checks. Teardown:
+// `npm run cluster -- down`.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { clusterDir, startCluster } from "../cluster/lifecycle.js";
+import { loadState } from "../cluster/state.js";
+import { joinWorkers } from "../cluster/workers/join.js";
+import { busyboxImage } from "../images/catalog.js";
 import { installKamaji, kubectl, kubectlApply } from "../install/install.js";
 import { ensureUpstreamBuilt, repoDir } from "../upstream.js";
 import { waitForTenantReady, writeTenantKubeconfig } from "./tenant.js";
@@ -16,7 +20,28 @@ const progress = (message: string) => {
   console.error(`[demo ${((Date.now() - begin) / 1000).toFixed(1).padStart(6)} s] ${message}`);
 };
 
-const sampleFile = join(repoDir, "config/samples/tenantcontrolplane-minimal.yaml");
+const sampleFile = join(repoDir, "config/samples/tenantcontrolplane-workers.yaml");
+const workers = Number(process.env.KAMAJI_DEMO_WORKERS ?? "1");
+
+/** A pod that says hello from the worker it runs on; applied server-side, so a second run changes nothing. */
+function helloPod(image: string): object {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "hello", namespace: "default" },
+    spec: {
+      containers: [
+        {
+          name: "hello",
+          image,
+          imagePullPolicy: "IfNotPresent",
+          command: ["sh", "-c", 'echo "hello from $(hostname) on node $NODE_NAME"; exec sleep 3600000'],
+          env: [{ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
+        },
+      ],
+    },
+  };
+}
 
 async function main(): Promise<void> {
   progress("installing the Debian packages that are missing");
@@ -39,7 +64,19 @@ async function main(): Promise<void> {
   progress(`the tenant answers at ${ready.status?.controlPlaneEndpoint ?? "?"}:`);
   console.log(kubectl(["get", "tenantcontrolplanes", "-A"], state.kubeconfig).trimEnd());
   console.log(kubectl(["version"], tenantKubeconfig).trimEnd());
-  console.log(kubectl(["get", "namespaces"], tenantKubeconfig).trimEnd());
+
+  const key = `${tenant.namespace}/${tenant.name}`;
+  const present = (loadState(state.dir)?.workers ?? []).filter((w) => w.tenant === key).length;
+  if (present < workers) {
+    progress(`joining ${workers - present} worker machine(s) with kubeadm join`);
+    await joinWorkers(state.dir, { tenant, count: workers - present, progress });
+  } else progress(`${present} worker(s) already joined`);
+  kubectlApply(JSON.stringify(helloPod(busyboxImage().name)), tenantKubeconfig);
+  kubectl(["wait", "pod/hello", "--for=condition=Ready", "--timeout=120s"], tenantKubeconfig);
+  console.log(kubectl(["get", "nodes", "-o", "wide"], tenantKubeconfig).trimEnd());
+  console.log(kubectl(["get", "pods", "-A", "-o", "wide"], tenantKubeconfig).trimEnd());
+  progress("the pod's logs, read by the tenant's API server through konnectivity:");
+  console.log(kubectl(["logs", "hello"], tenantKubeconfig).trimEnd());
   progress("done; remove everything with `npm run cluster -- down`");
   console.log(`export KUBECONFIG=${tenantKubeconfig}`);
 }
