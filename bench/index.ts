@@ -23,6 +23,10 @@ const benchmarks: Record<string, Benchmark> = {
       "apply-to-Ready of 1 TCP and of a batch on the node tier, beside a bare kube-apiserver [--runs N] [--batch N]",
     load: () => import("./ready.js"),
   },
+  join: {
+    description: "worker machines: kubeadm join to Node Ready and to the first pod Running, node tier [--runs N]",
+    load: () => import("./join.js"),
+  },
 };
 
 function usage(): string {

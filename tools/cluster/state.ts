@@ -21,6 +21,8 @@ export interface ClusterState {
   /** `ip netns add` made /run/netns a mount point (it was not one before): unmounted again when empty. */
   netnsDirMounted?: boolean;
   startedAt: string;
+  /** Node tier: from starting the node's kubelet to its Node turning Ready (the join benchmark's reference). */
+  nodeReadyMs?: number;
   /** Tenant LANs and worker machines made by `join` (node tier only). */
   lans?: LanState[];
   workers?: WorkerState[];
