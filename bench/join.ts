@@ -8,7 +8,7 @@ import { clusterDir, startCluster } from "../tools/cluster/lifecycle.js";
 import { loadState } from "../tools/cluster/state.js";
 import { joinWorkers } from "../tools/cluster/workers/join.js";
 import { leaveWorkers } from "../tools/cluster/workers/leave.js";
-import { waitForTenantReady, writeTenantKubeconfig } from "../tools/demo/tenant.js";
+import { waitForDefaultServiceAccount, waitForTenantReady, writeTenantKubeconfig } from "../tools/demo/tenant.js";
 import { busyboxImage } from "../tools/images/catalog.js";
 import { installKamaji, kubectl, kubectlApply } from "../tools/install/install.js";
 import { nodeTierDefaults } from "../tools/cluster/node-tier.js";
@@ -71,6 +71,7 @@ export async function run(args: string[]): Promise<void> {
   const ready = await waitForTenantReady(tenant, state.kubeconfig, log);
   const kubeconfig = `${state.dir}/bench-join.kubeconfig`;
   writeTenantKubeconfig(tenant, ready, state.kubeconfig, kubeconfig);
+  await waitForDefaultServiceAccount(kubeconfig);
 
   const toReady: number[] = [];
   const toPod: number[] = [];

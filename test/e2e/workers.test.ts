@@ -14,6 +14,7 @@ import { succeeds } from "../../tools/cluster/machine/commands.js";
 import { cgroupPids } from "../../tools/cluster/machine/cgroups.js";
 import { nodeTierDefaults } from "../../tools/cluster/node-tier.js";
 import { loadState, type ClusterState } from "../../tools/cluster/state.js";
+import { followEndpoint } from "../../tools/cluster/workers/follow.js";
 import { joinWorkers } from "../../tools/cluster/workers/join.js";
 import { leaveWorkers } from "../../tools/cluster/workers/leave.js";
 import { waitForTenantReady, writeTenantKubeconfig } from "../../tools/demo/tenant.js";
@@ -414,6 +415,92 @@ describe("worker machines", { skip }, () => {
     assert.ok(pod);
     await until("logs after the wake-up", () =>
       tenant("alpha", ["logs", pod.metadata.name]).includes("serving") ? true : undefined,
+    );
+  });
+
+  test("worker_tcp_change_port: a new port is followed by kubeadm-config, cluster-info, kube-proxy and the kubelets, and the workers stay Ready", async () => {
+    const changedAt = new Date();
+    const proxiesBefore = pods("alpha", ["-n", "kube-system", "-l", "k8s-app=kube-proxy"]).items.map(
+      (p) => p.metadata.name,
+    );
+    admin([
+      "patch",
+      "tcp",
+      "alpha",
+      "-n",
+      namespace,
+      "--type=merge",
+      "-p",
+      '{"spec":{"networkProfile":{"port":31446}}}',
+    ]);
+    await until("the Service on the new port", () =>
+      admin(["get", "tcp", "alpha", "-n", namespace, "-o", "jsonpath={.status.kubernetesResources.service.port}"]) ===
+      "31446"
+        ? true
+        : undefined,
+    );
+    const ready = await waitForTenantReady(ref("alpha"), state.kubeconfig, log);
+    assert.equal(ready.status?.controlPlaneEndpoint, `${nodeTierDefaults.nodeAddress}:31446`);
+    // The new admin.conf works and reports the tenant's version.
+    writeTenantKubeconfig(ref("alpha"), ready, state.kubeconfig, kubeconfigs.get("alpha") ?? "");
+    await until("the new admin.conf to answer", () =>
+      tenant("alpha", ["get", "--raw", "/readyz"]) === "ok" ? true : undefined,
+    );
+    assert.match(tenant("alpha", ["version"]), new RegExp(`Server Version: ${versions.kubernetes}`));
+    await until("kubeadm-config and cluster-info to name the new endpoint", () => {
+      const kubeadmConfig = tenant("alpha", ["get", "configmap", "kubeadm-config", "-n", "kube-system", "-o", "json"]);
+      const clusterInfo = tenant("alpha", ["get", "configmap", "cluster-info", "-n", "kube-public", "-o", "json"]);
+      return kubeadmConfig.includes(`${nodeTierDefaults.nodeAddress}:31446`) && clusterInfo.includes(":31446")
+        ? true
+        : undefined;
+    });
+    const moved = await followEndpoint(state.dir, ref("alpha"), log);
+    assert.deepEqual(moved.sort(), ["alpha-w1", "alpha-w2"]);
+    await until("kube-proxy rolled onto the new endpoint on both workers", () => {
+      const proxies = pods("alpha", ["-n", "kube-system", "-l", "k8s-app=kube-proxy"]).items;
+      return proxies.length === 2 &&
+        proxies.every((p) => !proxiesBefore.includes(p.metadata.name) && p.status.containerStatuses?.[0]?.ready)
+        ? true
+        : undefined;
+    });
+    assert.match(
+      tenant("alpha", [
+        "get",
+        "configmap",
+        "kube-proxy",
+        "-n",
+        "kube-system",
+        "-o",
+        "jsonpath={.data.kubeconfig\\.conf}",
+      ]),
+      /server: https:\/\/172\.31\.254\.2:31446/,
+    );
+    await until("both Nodes Ready with fresh heartbeats", () => {
+      const fresh = nodes("alpha").items.every((n) => {
+        const readyCondition = n.status.conditions.find((c) => c.type === "Ready") as
+          { status: string; lastHeartbeatTime?: string } | undefined;
+        return (
+          readyCondition?.status === "True" && Date.parse(readyCondition.lastHeartbeatTime ?? "") > changedAt.getTime()
+        );
+      });
+      return fresh ? true : undefined;
+    });
+    for (const node of nodes("alpha").items) {
+      const readyCondition = node.status.conditions.find((c) => c.type === "Ready") as
+        { lastTransitionTime?: string } | undefined;
+      assert.ok(
+        Date.parse(readyCondition?.lastTransitionTime ?? "") < changedAt.getTime(),
+        `${node.metadata.name} stayed Ready through the port change`,
+      );
+    }
+    const [pod] = pods("alpha", ["-l", "app=web"]).items;
+    assert.ok(pod);
+    await until("DNS and logs after the change", () =>
+      tenant("alpha", ["exec", pod.metadata.name, "--", "nslookup", "web.default.svc.cluster.local"]).includes(
+        "Address",
+      ) && tenant("alpha", ["logs", pod.metadata.name]).includes("serving")
+        ? true
+        : undefined,
     );
   });
 

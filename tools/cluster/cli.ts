@@ -1,11 +1,12 @@
 // npm run cluster -- up [--tier api|node] | down | status | env
 //                  | join <namespace>/<tcp> [--workers N] [--name NAME ...] [--kubelet-version V] [--token T]
-//                  | leave <namespace>/<tcp> [worker]
+//                  | leave <namespace>/<tcp> [worker] | follow <namespace>/<tcp>
 // One local management cluster at a time, in $KAMAJI_CLUSTER_DIR (default /var/tmp/kamaji-cluster).
 import { parseArgs } from "node:util";
 import { isRunning } from "./daemon.js";
 import { clusterDir, startCluster, stopCluster } from "./lifecycle.js";
 import { loadState } from "./state.js";
+import { followEndpoint } from "./workers/follow.js";
 import { joinWorkers } from "./workers/join.js";
 import { leaveWorkers } from "./workers/leave.js";
 import { parseTenantRef } from "./workers/tenant.js";
@@ -37,7 +38,8 @@ function describe(dir: string): string {
 
 const usage = `usage: npm run cluster -- up [--tier api|node] | down | status | env
        npm run cluster -- join <namespace>/<tcp> [--workers N] [--name NAME ...] [--kubelet-version V] [--token T]
-       npm run cluster -- leave <namespace>/<tcp> [worker]`;
+       npm run cluster -- leave <namespace>/<tcp> [worker]
+       npm run cluster -- follow <namespace>/<tcp>   # point the workers' kubelets at a changed endpoint`;
 
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -88,6 +90,11 @@ async function main(): Promise<number> {
         progress: log,
       });
       log(`${joined.map((w) => w.name).join(", ")} joined in ${((Date.now() - begin) / 1000).toFixed(1)} s`);
+      return 0;
+    }
+    case "follow": {
+      const moved = await followEndpoint(dir, parseTenantRef(positionals[1]), log);
+      log(moved.length ? `${moved.join(", ")} follow the new endpoint` : "every kubelet already uses the endpoint");
       return 0;
     }
     case "leave": {

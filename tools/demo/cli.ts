@@ -13,7 +13,7 @@ import { joinWorkers } from "../cluster/workers/join.js";
 import { busyboxImage } from "../images/catalog.js";
 import { installKamaji, kubectl, kubectlApply } from "../install/install.js";
 import { ensureUpstreamBuilt, repoDir } from "../upstream.js";
-import { waitForTenantReady, writeTenantKubeconfig } from "./tenant.js";
+import { waitForDefaultServiceAccount, waitForTenantReady, writeTenantKubeconfig } from "./tenant.js";
 
 const begin = Date.now();
 const progress = (message: string) => {
@@ -71,6 +71,7 @@ async function main(): Promise<void> {
     progress(`joining ${workers - present} worker machine(s) with kubeadm join`);
     await joinWorkers(state.dir, { tenant, count: workers - present, progress });
   } else progress(`${present} worker(s) already joined`);
+  await waitForDefaultServiceAccount(tenantKubeconfig);
   kubectlApply(JSON.stringify(helloPod(busyboxImage().name)), tenantKubeconfig);
   kubectl(["wait", "pod/hello", "--for=condition=Ready", "--timeout=120s"], tenantKubeconfig);
   console.log(kubectl(["get", "nodes", "-o", "wide"], tenantKubeconfig).trimEnd());

@@ -80,3 +80,17 @@ export function writeTenantKubeconfig(tenant: TenantRef, status: TenantStatus, k
   );
   writeFileSync(path, Buffer.from(encoded, "base64"), { mode: 0o600 });
 }
+
+/** Pods need their namespace's `default` ServiceAccount, which the tenant's controller-manager makes soon after Ready. */
+export async function waitForDefaultServiceAccount(kubeconfig: string, namespace = "default"): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      kubectl(["get", "serviceaccount", "default", "-n", namespace, "-o", "name"], kubeconfig);
+      return;
+    } catch (error) {
+      if (attempt >= 120)
+        throw new Error(`no default ServiceAccount in ${namespace} after 60 s: ${(error as Error).message}`);
+      await sleep(500);
+    }
+  }
+}

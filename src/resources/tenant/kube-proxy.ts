@@ -12,6 +12,7 @@ import { stringify } from "yaml";
 import type { Json } from "../../api/k8s-types.js";
 import type { TenantControlPlane } from "../../api/v1alpha1/kinds.js";
 import { parseIP } from "../../net/ip.js";
+import { mapChecksum } from "../checksum.js";
 import { podCidrsOf } from "../kubeadm-config.js";
 import { projectLabel } from "../labels.js";
 
@@ -80,7 +81,14 @@ function inClusterKubeconfig(server: string): string {
   });
 }
 
-function daemonSet(tcp: TenantControlPlane): Json<V1DaemonSet> {
+/**
+ * kube-proxy reads its configuration and kubeconfig only at start: the pods carry a checksum of the ConfigMap so
+ * that a change (the tenant's endpoint after a port change, say) rolls them. kubeadm leaves the proxies on the old
+ * settings until someone restarts them.
+ */
+export const kubeProxyConfigChecksumAnnotation = "kamaji.clastix.io/kube-proxy-config-checksum";
+
+function daemonSet(tcp: TenantControlPlane, configData: Record<string, string>): Json<V1DaemonSet> {
   return {
     apiVersion: "apps/v1",
     kind: "DaemonSet",
@@ -89,7 +97,10 @@ function daemonSet(tcp: TenantControlPlane): Json<V1DaemonSet> {
       selector: { matchLabels: selector() },
       updateStrategy: { type: "RollingUpdate" },
       template: {
-        metadata: { labels: selector() },
+        metadata: {
+          labels: selector(),
+          annotations: { [kubeProxyConfigChecksumAnnotation]: mapChecksum(configData) },
+        },
         spec: {
           priorityClassName: "system-node-critical",
           containers: [
@@ -128,6 +139,10 @@ function daemonSet(tcp: TenantControlPlane): Json<V1DaemonSet> {
 }
 
 export function kubeProxyObjects(tcp: TenantControlPlane, input: KubeProxyInput): KubeProxyObjects {
+  const configData = {
+    [kubeconfigKey]: inClusterKubeconfig(input.server),
+    [configKey]: proxyConfiguration(tcp, input.server),
+  };
   return {
     serviceAccount: {
       apiVersion: "v1",
@@ -158,11 +173,8 @@ export function kubeProxyObjects(tcp: TenantControlPlane, input: KubeProxyInput)
       apiVersion: "v1",
       kind: "ConfigMap",
       metadata: { name, namespace, labels: { app: name, ...managedLabels() } },
-      data: {
-        [kubeconfigKey]: inClusterKubeconfig(input.server),
-        [configKey]: proxyConfiguration(tcp, input.server),
-      },
+      data: configData,
     },
-    daemonSet: daemonSet(tcp),
+    daemonSet: daemonSet(tcp, configData),
   };
 }

@@ -7,7 +7,8 @@ import {
   konnectivityAgentObjects,
   staleKonnectivityAgentKind,
 } from "../../../src/resources/tenant/konnectivity-agent.js";
-import { kubeProxyObjects } from "../../../src/resources/tenant/kube-proxy.js";
+import { kubeProxyConfigChecksumAnnotation, kubeProxyObjects } from "../../../src/resources/tenant/kube-proxy.js";
+import { mapChecksum } from "../../../src/resources/checksum.js";
 import { tenantControlPlaneWith } from "./fixtures.js";
 
 type Spec = TenantControlPlane["spec"];
@@ -150,6 +151,18 @@ test("kubeProxyObjects: a privileged host-network DaemonSet tolerating every tai
   );
   assert.equal(clusterRoleBinding.metadata?.name, "kubeadm:node-proxier");
   assert.equal(clusterRoleBinding.roleRef.name, "system:node-proxier");
+});
+
+test("kubeProxyObjects: the pods carry the ConfigMap's checksum, so a new endpoint rolls them", () => {
+  const tcp = withAddons({ kubeProxy: {} });
+  const checksumFor = (url: string) =>
+    kubeProxyObjects(tcp, { server: url }).daemonSet.spec?.template.metadata?.annotations?.[
+      kubeProxyConfigChecksumAnnotation
+    ];
+  const objects = kubeProxyObjects(tcp, { server });
+  assert.equal(checksumFor(server), mapChecksum(objects.configMap.data ?? {}));
+  assert.equal(checksumFor(server), checksumFor(server), "stable for the same settings");
+  assert.notEqual(checksumFor("https://192.0.2.10:31444"), checksumFor("https://192.0.2.10:31443"));
 });
 
 test("konnectivityAgentObjects: image defaults to the proxy-agent matching the tenant minor", () => {
