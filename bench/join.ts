@@ -43,6 +43,7 @@ const firstPod = (node: string) => ({
   metadata: { name: "first", namespace: "default" },
   spec: {
     nodeSelector: { "kubernetes.io/hostname": node },
+    terminationGracePeriodSeconds: 1,
     containers: [{ name: "first", image: busyboxImage().name, command: ["sleep", "3600"] }],
   },
 });

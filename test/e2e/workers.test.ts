@@ -216,6 +216,7 @@ describe("worker machines", { skip }, () => {
               template: {
                 metadata: { labels: { app: "web" } },
                 spec: {
+                  terminationGracePeriodSeconds: 1,
                   topologySpreadConstraints: [
                     {
                       maxSkew: 1,

@@ -30,6 +30,7 @@ function helloPod(image: string): object {
     kind: "Pod",
     metadata: { name: "hello", namespace: "default" },
     spec: {
+      terminationGracePeriodSeconds: 1,
       containers: [
         {
           name: "hello",
