@@ -220,7 +220,9 @@ async function joinOne(
     60_000,
     500,
   );
-  const peers = (nodeTierState(clusterDir).workers ?? []).filter((w) => w.tenant === worker.tenant && w !== worker);
+  const peers = (nodeTierState(clusterDir).workers ?? []).filter(
+    (w) => w.tenant === worker.tenant && w.name !== worker.name,
+  );
   configurePodNetwork(worker, podCIDR, peers);
   routePodRange(lan, podCIDR, worker.address);
   worker.podCIDR = podCIDR;
