@@ -19,6 +19,7 @@ import {
   workerNameProblem,
   workerResourceNames,
 } from "../../../tools/cluster/workers/plan.js";
+import { kubeProxyConntrackMax } from "../../../tools/cluster/workers/host-settings.js";
 
 test("worker names must be DNS labels of at most 40 characters", () => {
   assert.equal(workerNameProblem("tenant-00-w1"), undefined);
@@ -130,4 +131,10 @@ test("the CA hash is sha256 of the CA's public key info, as openssl computes it"
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("the host's conntrack table is sized as kube-proxy computes it: 32768 per CPU, at least 131072", () => {
+  assert.equal(kubeProxyConntrackMax(1), 131_072);
+  assert.equal(kubeProxyConntrackMax(2), 131_072);
+  assert.equal(kubeProxyConntrackMax(8), 262_144);
 });

@@ -1,5 +1,7 @@
 // The workers' part of the cluster state: read and written at each step of a join or leave, so that `down`
 // finds whatever a crash left behind.
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { loadState, saveState, type ClusterState } from "../state.js";
 import type { WorkerState } from "./types.js";
 
@@ -21,4 +23,31 @@ export function forgetWorker(clusterDir: string, name: string): void {
   const state = nodeTierState(clusterDir);
   state.workers = (state.workers ?? []).filter((w) => w.name !== name);
   saveState(state);
+}
+
+/**
+ * Runs `work` holding the cluster's workers lock, so that two `join`/`leave`/`follow` commands never interleave their
+ * read-modify-write of the state. A lock left by a process that is gone is taken over.
+ */
+export async function withWorkersLock<T>(clusterDir: string, work: () => Promise<T>): Promise<T> {
+  nodeTierState(clusterDir); // a clear error when there is no node tier (and no directory for the lock)
+  const lock = join(clusterDir, "workers.lock");
+  for (;;) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: "wx" });
+      break;
+    } catch {
+      const holder = Number(readFileSync(lock, "utf8").trim());
+      if (!Number.isInteger(holder) || holder <= 0 || !existsSync(`/proc/${holder}`)) {
+        rmSync(lock, { force: true });
+        continue;
+      }
+      throw new Error(`another join, leave or follow (pid ${holder}) is changing the workers; wait for it to finish`);
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    rmSync(lock, { force: true });
+  }
 }
