@@ -12,7 +12,10 @@ export const apiServerToKubelet = {
   subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "kube-apiserver-kubelet-client" }],
 };
 
-/** CoreDNS as a tenant with these networks would get it; one replica, since the management cluster has one node. */
+/**
+ * CoreDNS as a tenant with these networks would get it; one replica, since the management cluster has one node,
+ * probed for readiness every second.
+ */
 export function corednsManifests(network: { serviceCIDR: string; clusterDNS: string }): object[] {
   const cluster = {
     metadata: { name: "management", namespace: "kube-system" },
@@ -22,7 +25,14 @@ export function corednsManifests(network: { serviceCIDR: string; clusterDNS: str
     },
   } as unknown as TenantControlPlane;
   const objects = coreDnsObjects(cluster);
-  const deployment = { ...objects.deployment, spec: { ...objects.deployment.spec, replicas: 1 } };
+  const deployment = structuredClone(objects.deployment);
+  const spec = deployment.spec;
+  const container = spec?.template.spec?.containers[0];
+  if (!spec || !container?.readinessProbe)
+    throw new Error("the CoreDNS builder made no Deployment with a readiness probe");
+  spec.replicas = 1;
+  // The cluster's start waits for it: probe every second rather than kubeadm's default ten.
+  container.readinessProbe.periodSeconds = 1;
   return [
     objects.serviceAccount,
     objects.clusterRole,

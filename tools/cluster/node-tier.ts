@@ -384,18 +384,20 @@ export async function startNodeTier(options: NodeTierOptions): Promise<ClusterSt
       progress("deploying CoreDNS");
       const dnsBegin = Date.now();
       kubectlApply(corednsManifests(o), kubeconfig, "kamaji-cluster");
+      // Ready pods, not the Available condition: one replica with maxUnavailable 1 is "available" with none ready.
       await waitFor(
-        "CoreDNS to be available",
-        async () =>
-          hasCondition(
-            await getJson(pki, server, "/apis/apps/v1/namespaces/kube-system/deployments/coredns"),
-            "Available",
-          )
-            ? true
-            : undefined,
+        "a CoreDNS pod to be ready",
+        async () => {
+          const deployment = (await getJson(
+            pki,
+            server,
+            "/apis/apps/v1/namespaces/kube-system/deployments/coredns",
+          )) as { status?: { readyReplicas?: number } } | undefined;
+          return (deployment?.status?.readyReplicas ?? 0) >= 1 ? true : undefined;
+        },
         120_000,
       );
-      progress(`CoreDNS available in ${((Date.now() - dnsBegin) / 1000).toFixed(1)} s`);
+      progress(`CoreDNS ready in ${((Date.now() - dnsBegin) / 1000).toFixed(1)} s`);
     } else if (o.dns) {
       progress("CoreDNS NOT deployed: its binary is not built yet (hack/build-upstream.sh coredns)");
     }
