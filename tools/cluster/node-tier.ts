@@ -3,7 +3,7 @@
 // --net, so they share the host's mount namespace); the host reaches pods and Services through one veth and
 // two routes, and the netns has no default route, so no cluster packet leaves this machine. The building blocks
 // (netns, cgroups, containerd, kubelet settings, cleanup) are in machine/, shared with the tenants' workers.
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -27,7 +27,7 @@ import { cgroupPids, createCgroupRoot, removeCgroupRoot } from "./machine/cgroup
 import { inNetns, run, succeeds } from "./machine/commands.js";
 import { bridgeNetwork, containerdConfig } from "./machine/containerd.js";
 import { machineKubeletSettings, resolvConfFor } from "./machine/kubelet-settings.js";
-import { removeLinksInto, removeNetnsFiles, unmountAll } from "./machine/mounts.js";
+import { orphanPodNetns, removeLinksInto, removeNetnsFiles, unmountAll } from "./machine/mounts.js";
 import {
   addHostRoute,
   connectVeth,
@@ -41,7 +41,7 @@ import {
   releaseNetnsDir,
   type HostRoute,
 } from "./machine/network.js";
-import { killAndWait, netnsInodes, shimsOf } from "./machine/processes.js";
+import { killAndWait, netnsInodes, netnsInodesInUse, shimsOf } from "./machine/processes.js";
 import { apiServerToKubelet, corednsManifests } from "./node-addons.js";
 import { ensureClusterPki, type ClusterPki } from "./pki.js";
 import type { ClusterState } from "./state.js";
@@ -425,6 +425,11 @@ export function teardownNodeNetwork(state: ClusterState, progress: (message: str
   const socket = containerdSocket(dir);
   const podPids = cgroupPids(cgroupRoot);
   const podNetns = netnsInodes(podPids);
+  const since = Math.min(
+    Date.parse(state.startedAt),
+    existsSync(dir) ? statSync(dir).birthtimeMs || Infinity : Infinity,
+  );
+  for (const orphan of orphanPodNetns("/var/run/netns", since, netnsInodesInUse())) podNetns.add(orphan);
   if (podPids.length > 0) progress(`killing ${podPids.length} pod processes`);
   killAndWait(podPids);
   const shims = shimsOf(socket);

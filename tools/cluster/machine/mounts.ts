@@ -46,3 +46,22 @@ export function removeLinksInto(linkDir: string, targetDir: string): void {
     }
   }
 }
+
+/**
+ * Pod network namespaces that outlived their pods: `cni-*` files under `dir` made since `sinceMs` whose namespace no
+ * process is in (a sandbox torn down halfway when the cluster stopped).
+ */
+export function orphanPodNetns(dir: string, sinceMs: number, inUse: Set<number>): Set<number> {
+  const orphans = new Set<number>();
+  if (!existsSync(dir)) return orphans;
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith("cni-")) continue;
+    try {
+      const stat = statSync(join(dir, name));
+      if (stat.mtimeMs >= sinceMs && !inUse.has(stat.ino)) orphans.add(stat.ino);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return orphans;
+}

@@ -73,3 +73,8 @@ export function netnsInodes(pids: number[]): Set<number> {
   }
   return inodes;
 }
+
+/** The network namespaces any process of this host is in. */
+export function netnsInodesInUse(): Set<number> {
+  return netnsInodes(processIds());
+}
