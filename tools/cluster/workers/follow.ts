@@ -5,8 +5,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { parse, stringify } from "yaml";
 import { isRunning, stopDaemon } from "../daemon.js";
-import { replaceRoute } from "../machine/network.js";
-import { lanAddressing } from "./plan.js";
+import { routeEndpoint } from "./lan.js";
 import { onMachine, startKubelet } from "./machine.js";
 import { nodeTierState, recordWorker } from "./records.js";
 import { endpointAddress, joinProblem, readTenant, tenantKey, type TenantRef } from "./tenant.js";
@@ -29,7 +28,7 @@ export async function followEndpoint(
   const lan = state.lans?.find((l) => l.tenant === key);
   const workers = (state.workers ?? []).filter((w) => w.tenant === key);
   if (!lan || workers.length === 0) throw new Error(`${key} has no workers`);
-  replaceRoute(lan.netns, `${endpointAddress(view)}/32`, lanAddressing(lan.index).uplinkNode);
+  routeEndpoint(lan, endpointAddress(view));
   const moved: string[] = [];
   for (const worker of workers) {
     const path = onMachine(worker, "/etc/kubernetes/kubelet.conf");

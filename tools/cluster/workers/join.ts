@@ -5,8 +5,14 @@ import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { busyboxImage, corednsImage, konnectivityImages, kubeProxyImage, pauseImage } from "../../images/catalog.js";
-import { testImage } from "../../images/catalog.js";
+import {
+  busyboxImage,
+  corednsImage,
+  konnectivityImages,
+  kubeProxyImage,
+  pauseImage,
+  testImage,
+} from "../../images/catalog.js";
 import { importImages } from "../../images/containerd-import.js";
 import type { ImageSpec } from "../../images/oci-image.js";
 import { binDir, kubernetesBinary } from "../../upstream.js";
@@ -19,7 +25,7 @@ import { prepareHostForWorkers } from "./host-settings.js";
 import { removeWorker } from "./leave.js";
 import { nodeTierState, recordWorker } from "./records.js";
 import { waitFor } from "../wait.js";
-import { createLan, lanState, routePodRange } from "./lan.js";
+import { createLan, lanState, routeEndpoint, routePodRange } from "./lan.js";
 import {
   configurePodNetwork,
   createMachine,
@@ -63,7 +69,7 @@ export interface JoinOptions {
   progress: (message: string) => void;
 }
 
-const tenantKubectl = (kubeconfig: string, args: string[], input?: string) => kubectl(args, kubeconfig, input);
+const tenantKubectl = (kubeconfig: string, args: string[]) => kubectl(args, kubeconfig);
 
 /** A new token, as `kubeadm token create --print-join-command`; retried while the tenant's RBAC settles. */
 async function createJoinCommand(kubeconfig: string, version: string): Promise<JoinCommand> {
@@ -175,7 +181,10 @@ const isReady = (node: NodeView | undefined) =>
 function ensureLan(clusterDir: string, tenant: string, endpoint: string): LanState {
   const state = nodeTierState(clusterDir);
   const existing = state.lans?.find((lan) => lan.tenant === tenant);
-  if (existing) return existing;
+  if (existing) {
+    routeEndpoint(existing, endpoint); // the tenant's address may have changed since its first worker
+    return existing;
+  }
   const lan = lanState(
     tenant,
     firstFree(
@@ -262,8 +271,8 @@ export async function joinWorkers(clusterDir: string, options: JoinOptions): Pro
       );
     if (netnsExists(`kamaji-w-${name}`))
       throw new Error(`worker name ${name} is already in use on this host (netns kamaji-w-${name} exists)`);
-    if (new Set(names).size !== names.length) throw new Error(`worker names repeat: ${names.join(", ")}`);
   }
+  if (new Set(names).size !== names.length) throw new Error(`worker names repeat: ${names.join(", ")}`);
 
   const tenantKubeconfig = tenantAdminKubeconfig(options.tenant, view, state.kubeconfig, clusterDir);
   const command = options.token

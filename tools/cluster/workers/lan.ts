@@ -28,7 +28,7 @@ export function createLan(lan: LanState, nodeNetns: string, endpointAddresses: r
     { netns: lan.netns, name: uplink(lan), address: `${a.uplinkRouter}/30` },
   );
   inNetns(lan.netns, "sysctl", ["-qw", "net.ipv4.ip_forward=1"]);
-  for (const address of endpointAddresses) replaceRoute(lan.netns, `${address}/32`, a.uplinkNode);
+  for (const address of endpointAddresses) routeEndpoint(lan, address);
   const rules = [
     `*nat`,
     `-A POSTROUTING -o ${uplink(lan)} -j MASQUERADE`,
@@ -40,6 +40,11 @@ export function createLan(lan: LanState, nodeNetns: string, endpointAddresses: r
   ].join("\n");
   inNetns(lan.netns, "iptables-restore", [], rules);
   return a;
+}
+
+/** Routes the tenant's endpoint address up to the management node. */
+export function routeEndpoint(lan: LanState, address: string): void {
+  replaceRoute(lan.netns, `${address}/32`, lanAddressing(lan.index).uplinkNode);
 }
 
 /** Routes a worker's pod range to it (the router's table, as a cloud VPC's route table would). */
