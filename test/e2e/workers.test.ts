@@ -9,6 +9,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { isRunning } from "../../tools/cluster/daemon.js";
 import { clusterDir, startCluster, stopCluster } from "../../tools/cluster/lifecycle.js";
 import { succeeds } from "../../tools/cluster/machine/commands.js";
 import { cgroupPids } from "../../tools/cluster/machine/cgroups.js";
@@ -107,18 +108,24 @@ describe("worker machines", { skip }, () => {
   };
   const join = (name: string, names: string[], extra: { token?: string; kubeletVersion?: string } = {}) =>
     joinWorkers(state.dir, { tenant: ref(name), count: names.length, names, progress: log, ...extra });
+  /** What a refused join must leave as it was: our namespaces, the recorded workers and LANs, the host's conntrack. */
+  const workerFootprint = () => {
+    const recorded = loadState(state.dir);
+    return {
+      netns: readdirSync("/var/run/netns")
+        .filter((n) => n.startsWith("kamaji-"))
+        .sort(),
+      workers: (recorded?.workers ?? []).map((w) => w.name),
+      lans: (recorded?.lans ?? []).map((l) => l.tenant),
+      conntrackMax: readFileSync("/proc/sys/net/netfilter/nf_conntrack_max", "utf8").trim(),
+    };
+  };
   const joinError = async (name: string, names: string[], extra: { token?: string; kubeletVersion?: string } = {}) => {
-    const netnsBefore = readdirSync("/var/run/netns").sort();
-    const workersBefore = (loadState(state.dir)?.workers ?? []).map((w) => w.name);
+    const before = workerFootprint();
     try {
       await join(name, names, extra);
     } catch (error) {
-      assert.deepEqual(readdirSync("/var/run/netns").sort(), netnsBefore, "a refused join creates no namespace");
-      assert.deepEqual(
-        (loadState(state.dir)?.workers ?? []).map((w) => w.name),
-        workersBefore,
-        "a refused join records no worker",
-      );
+      assert.deepEqual(workerFootprint(), before, "a refused join changes nothing");
       return (error as Error).message;
     }
     assert.fail(`joining ${name} with ${names.join(",")} should have been refused`);
@@ -575,6 +582,7 @@ describe("worker machines", { skip }, () => {
     const workers = loadState(state.dir)?.workers ?? [];
     assert.ok(workers.length >= 2);
     const mountTargets = loadState(state.dir)?.workerMountTargets ?? [];
+    const conntrackBefore = loadState(state.dir)?.conntrackMaxBefore;
     await stopCluster(dir, log);
     removedByTest = true;
     const netns = existsSync("/var/run/netns") ? readdirSync("/var/run/netns") : [];
@@ -584,9 +592,13 @@ describe("worker machines", { skip }, () => {
     );
     for (const worker of workers) {
       assert.equal(existsSync(`/sys/fs/cgroup/memory/${worker.cgroupRoot}`), false, worker.cgroupRoot);
-      for (const daemon of worker.daemons) assert.equal(existsSync(`/proc/${daemon.pid}`), false, daemon.name);
+      for (const daemon of worker.daemons) assert.equal(isRunning(daemon), false, `${worker.name} ${daemon.name}`);
     }
     for (const target of mountTargets) assert.equal(existsSync(target), false, target);
+    if (conntrackBefore !== undefined) {
+      const now = readFileSync("/proc/sys/net/netfilter/nf_conntrack_max", "utf8").trim();
+      assert.equal(now, String(conntrackBefore), "the host's conntrack table is as it was");
+    }
     assert.doesNotMatch(readFileSync("/proc/self/mountinfo", "utf8"), new RegExp(dir));
   });
 });

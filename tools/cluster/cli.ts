@@ -9,7 +9,6 @@ import { loadState } from "./state.js";
 import { followEndpoint } from "./workers/follow.js";
 import { joinWorkers } from "./workers/join.js";
 import { leaveWorkers } from "./workers/leave.js";
-import { withWorkersLock } from "./workers/records.js";
 import { parseTenantRef } from "./workers/tenant.js";
 
 const log = (message: string) => {
@@ -82,28 +81,24 @@ async function main(): Promise<number> {
       if (!Number.isInteger(count) || count < 1 || count > 8)
         throw new Error(`--workers must be a whole number from 1 to 8, not ${JSON.stringify(values.workers)}`);
       const begin = Date.now();
-      const joined = await withWorkersLock(dir, () =>
-        joinWorkers(dir, {
-          tenant: parseTenantRef(positionals[1]),
-          count,
-          names: values.name,
-          kubeletVersion: values["kubelet-version"],
-          token: values.token,
-          progress: log,
-        }),
-      );
+      const joined = await joinWorkers(dir, {
+        tenant: parseTenantRef(positionals[1]),
+        count,
+        names: values.name,
+        kubeletVersion: values["kubelet-version"],
+        token: values.token,
+        progress: log,
+      });
       log(`${joined.map((w) => w.name).join(", ")} joined in ${((Date.now() - begin) / 1000).toFixed(1)} s`);
       return 0;
     }
     case "follow": {
-      const moved = await withWorkersLock(dir, () => followEndpoint(dir, parseTenantRef(positionals[1]), log));
+      const moved = await followEndpoint(dir, parseTenantRef(positionals[1]), log);
       log(moved.length ? `${moved.join(", ")} follow the new endpoint` : "every kubelet already uses the endpoint");
       return 0;
     }
     case "leave": {
-      const left = await withWorkersLock(dir, () =>
-        leaveWorkers(dir, parseTenantRef(positionals[1]), positionals[2], log),
-      );
+      const left = await leaveWorkers(dir, parseTenantRef(positionals[1]), positionals[2], log);
       log(`${left.join(", ")} left and removed`);
       return 0;
     }

@@ -24,6 +24,8 @@ export interface RunningDaemon {
   pid: number;
   /** The program's path, to recognise the PID later. */
   command: string;
+  /** Its start time (clock ticks since boot), to tell it from a later process with the same PID. */
+  startTicks?: number;
 }
 
 /**
@@ -48,14 +50,30 @@ export function startDaemon(spec: DaemonSpec): RunningDaemon {
   closeSync(log);
   if (child.pid === undefined) throw new Error(`${spec.name}: could not start ${spec.command}`);
   child.unref();
-  return { name: spec.name, pid: child.pid, command: spec.command };
+  return { name: spec.name, pid: child.pid, command: spec.command, startTicks: startTicks(child.pid) };
 }
 
-/** True when `pid` is alive and runs `command` (after nsenter's exec, its argv[0] is the program). */
+/** The process's start time in clock ticks since boot (/proc/<pid>/stat field 22): with the PID, who it is. */
+function startTicks(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may hold spaces and parentheses: count fields after its closing one.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(fields[19]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * True when `pid` is alive, runs `command` (after nsenter's exec, its argv[0] is the program) and, when recorded,
+ * started when ours did: a PID reused by another process (after a reboot, say) is never taken for ours.
+ */
 export function isRunning(daemon: RunningDaemon): boolean {
   try {
     const argv0 = readFileSync(`/proc/${daemon.pid}/cmdline`, "utf8").split("\0")[0] ?? "";
     const state = /State:\s+(\S)/.exec(readFileSync(`/proc/${daemon.pid}/status`, "utf8"))?.[1];
+    if (daemon.startTicks !== undefined && startTicks(daemon.pid) !== daemon.startTicks) return false;
     return state !== "Z" && (argv0 === daemon.command || argv0 === "nsenter");
   } catch {
     return false;

@@ -4,7 +4,8 @@ import { rmSync } from "node:fs";
 import { startApiTier } from "./api-tier.js";
 import { isRunning, stopDaemon } from "./daemon.js";
 import { nodeTierDefaults, startNodeTier, teardownNodeNetwork } from "./node-tier.js";
-import { removeAllWorkers } from "./workers/leave.js";
+import { hasWorkerLeftovers, removeAllWorkers } from "./workers/leave.js";
+import { withWorkersLock } from "./workers/records.js";
 import { forgetState, loadState, saveState, type ClusterState, type Tier } from "./state.js";
 
 export const clusterDir = () => process.env.KAMAJI_CLUSTER_DIR ?? "/var/tmp/kamaji-cluster";
@@ -39,12 +40,20 @@ export async function stopCluster(dir: string, progress: (message: string) => vo
     progress("no cluster to stop");
     return;
   }
-  if (state.workers?.length || state.lans?.length) await removeAllWorkers(state, progress);
+  // Under the workers' lock: a join in progress would otherwise make a machine that nothing records any more.
+  const workerProblems = hasWorkerLeftovers(state)
+    ? await withWorkersLock(dir, () => removeAllWorkers(state, progress))
+    : [];
   for (const daemon of [...state.daemons].reverse()) {
     if (isRunning(daemon)) progress(`stopping ${daemon.name} (pid ${daemon.pid})`);
     await stopDaemon(daemon);
   }
   if (state.tier === "node") teardownNodeNetwork(state, progress);
+  if (workerProblems.length > 0) {
+    throw new Error(
+      `some of the workers could not be removed (still recorded; run down again): ${workerProblems.join("; ")}`,
+    );
+  }
   forgetState(dir);
   rmSync(dir, { recursive: true, force: true });
   progress("cluster removed");

@@ -2,6 +2,7 @@
 // (a pod's cgroup, our containerd's socket, the machine's own mount namespace), never by name or pattern.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { pause } from "./commands.js";
+import { mountsUnder } from "./network.js";
 
 function safeRead(path: string): string {
   try {
@@ -46,15 +47,13 @@ export function shimsOf(socket: string): { pid: number; id: string }[] {
 
 /** Every process whose mount namespace is the one bound at `mountNamespaceFile` (a worker machine's). */
 export function processesInMountNamespace(mountNamespaceFile: string): number[] {
-  let inode: number;
-  try {
-    inode = statSync(mountNamespaceFile).ino;
-  } catch {
-    return [];
-  }
+  // Only while the namespace is bound there: the plain file left after an unmount names no namespace.
+  if (!mountsUnder([mountNamespaceFile]).includes(mountNamespaceFile)) return [];
+  const { ino, dev } = statSync(mountNamespaceFile);
   return processIds().filter((pid) => {
     try {
-      return pid !== process.pid && statSync(`/proc/${pid}/ns/mnt`).ino === inode;
+      const ns = statSync(`/proc/${pid}/ns/mnt`);
+      return pid !== process.pid && ns.ino === ino && ns.dev === dev;
     } catch {
       return false;
     }

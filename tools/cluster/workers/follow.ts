@@ -7,18 +7,14 @@ import { parse, stringify } from "yaml";
 import { isRunning, stopDaemon } from "../daemon.js";
 import { routeEndpoint } from "./lan.js";
 import { onMachine, startKubelet } from "./machine.js";
-import { nodeTierState, recordWorker } from "./records.js";
+import { nodeTierState, recordWorker, withWorkersLock } from "./records.js";
 import { endpointAddress, joinProblem, readTenant, tenantKey, type TenantRef } from "./tenant.js";
 
 interface KubeconfigFile {
   clusters?: { cluster?: { server?: string } }[];
 }
 
-export async function followEndpoint(
-  clusterDir: string,
-  tenant: TenantRef,
-  progress: (message: string) => void,
-): Promise<string[]> {
+async function follow(clusterDir: string, tenant: TenantRef, progress: (message: string) => void): Promise<string[]> {
   const state = nodeTierState(clusterDir);
   const view = readTenant(tenant, state.kubeconfig);
   const problem = joinProblem(tenant, view);
@@ -46,3 +42,9 @@ export async function followEndpoint(
   }
   return moved;
 }
+
+export const followEndpoint = (
+  clusterDir: string,
+  tenant: TenantRef,
+  progress: (message: string) => void,
+): Promise<string[]> => withWorkersLock(clusterDir, () => follow(clusterDir, tenant, progress));

@@ -1,8 +1,8 @@
 // `npm run cluster -- join <namespace>/<tcp>`: worker machines join a tenant with the real `kubeadm join`, using a
-// token made in the tenant as `kubeadm token create --print-join-command` makes it. Everything is checked before
-// anything is created; a join that fails removes what it made (machine, Node, LAN) and says why.
+// token made in the tenant as `kubeadm token create --print-join-command` makes it. The input is checked before
+// anything is made; a join that fails later removes what it made (machine, Node, LAN, token) and says why.
 import { spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
@@ -23,9 +23,9 @@ import { netnsExists } from "../machine/network.js";
 import { saveState } from "../state.js";
 import { prepareHostForWorkers } from "./host-settings.js";
 import { removeWorker } from "./leave.js";
-import { nodeTierState, recordWorker } from "./records.js";
+import { nodeTierState, recordWorker, withWorkersLock } from "./records.js";
 import { waitFor } from "../wait.js";
-import { createLan, lanState, routeEndpoint, routePodRange } from "./lan.js";
+import { createLan, deleteLan, lanState, routeEndpoint, routePodRange } from "./lan.js";
 import {
   configurePodNetwork,
   createMachine,
@@ -117,6 +117,8 @@ function workerImages(version: string): ImageSpec[] {
   return [pauseImage(), kubeProxyImage(version), corednsImage(), ...konnectivityImages(), busyboxImage(), testImage()];
 }
 
+const kubeletStartLine = "[kubelet-start] Starting the kubelet";
+
 /** The real `kubeadm join` inside the machine; the kubelet starts once kubeadm has written its flags. */
 async function kubeadmJoin(worker: WorkerState, command: JoinCommand, onKubelet: (d: RunningDaemon) => void) {
   const logFile = join(worker.dir, "kubeadm-join.log");
@@ -150,8 +152,8 @@ async function kubeadmJoin(worker: WorkerState, command: JoinCommand, onKubelet:
   );
   let kubeletStarted = false;
   while (code === undefined) {
-    if (!kubeletStarted && kubeletConfigured(worker)) {
-      await sleep(200); // kubeadm writes the three files back to back
+    // When kubeadm would have systemd start the kubelet: its files are written and it says so.
+    if (!kubeletStarted && kubeletConfigured(worker) && readFileSync(logFile, "utf8").includes(kubeletStartLine)) {
       onKubelet(startKubelet(worker));
       kubeletStarted = true;
     }
@@ -177,26 +179,32 @@ const readNode = (kubeconfig: string, name: string): NodeView | undefined => {
 const isReady = (node: NodeView | undefined) =>
   node?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
 
-/** The tenant's LAN, created (and recorded) when this is its first worker. */
+/**
+ * The tenant's LAN, created (and recorded) when this is its first worker; a LAN that fails to build is removed and
+ * forgotten. The host is prepared on every join (idempotent), so it is ready whatever the LANs' history.
+ */
 function ensureLan(clusterDir: string, tenant: string, endpoint: string): LanState {
   const state = nodeTierState(clusterDir);
+  prepareHostForWorkers(state);
+  saveState(state);
   const existing = state.lans?.find((lan) => lan.tenant === tenant);
   if (existing) {
     routeEndpoint(existing, endpoint); // the tenant's address may have changed since its first worker
     return existing;
   }
-  const lan = lanState(
-    tenant,
-    firstFree(
-      (state.lans ?? []).map((l) => l.index),
-      maxLans,
-      "tenant LAN",
-    ),
-  );
+  const taken = (state.lans ?? []).map((l) => l.index);
+  const lan = lanState(tenant, firstFree(taken, maxLans, "tenant LAN"));
   state.lans = [...(state.lans ?? []), lan];
-  prepareHostForWorkers(state);
   saveState(state);
-  createLan(lan, state.netns ?? "", [endpoint]);
+  try {
+    createLan(lan, state.netns ?? "", [endpoint]);
+  } catch (error) {
+    deleteLan(lan);
+    const after = nodeTierState(clusterDir);
+    after.lans = (after.lans ?? []).filter((l) => l.index !== lan.index);
+    saveState(after);
+    throw new Error(`the LAN of ${tenant} could not be made: ${(error as Error).message}`);
+  }
   return lan;
 }
 
@@ -232,10 +240,10 @@ async function joinOne(
   const peers = (nodeTierState(clusterDir).workers ?? []).filter(
     (w) => w.tenant === worker.tenant && w.name !== worker.name,
   );
+  worker.podCIDR = podCIDR; // recorded first, so that removing the worker removes whatever routes were made
+  recordWorker(clusterDir, worker);
   configurePodNetwork(worker, podCIDR, peers);
   routePodRange(lan, podCIDR, worker.address);
-  worker.podCIDR = podCIDR;
-  recordWorker(clusterDir, worker);
   await waitFor(
     `Node ${worker.name} to be Ready`,
     () => (isReady(readNode(tenantKubeconfig, worker.name)) ? true : undefined),
@@ -245,7 +253,7 @@ async function joinOne(
   progress(`${worker.name}: Node Ready with pods in ${podCIDR} (${elapsed()})`);
 }
 
-export async function joinWorkers(clusterDir: string, options: JoinOptions): Promise<WorkerState[]> {
+async function joinUnlocked(clusterDir: string, options: JoinOptions): Promise<WorkerState[]> {
   const { progress } = options;
   const state = nodeTierState(clusterDir);
   const key = tenantKey(options.tenant);
@@ -292,9 +300,27 @@ export async function joinWorkers(clusterDir: string, options: JoinOptions): Pro
       joined.push(worker);
     } catch (error) {
       progress(`${name}: join failed; removing the machine and its Node`);
-      await removeWorker(clusterDir, worker, tenantKubeconfig, { drain: false });
-      throw new Error(`worker ${name} could not join ${key}: ${(error as Error).message}`);
+      let cleanup = "";
+      try {
+        await removeWorker(clusterDir, worker, tenantKubeconfig, { drain: false, progress });
+      } catch (cleanupError) {
+        cleanup = ` (removing it also failed: ${(cleanupError as Error).message}; \`npm run cluster -- down\` removes what is left)`;
+      }
+      if (!options.token) deleteToken(tenantKubeconfig, version, command.token);
+      throw new Error(`worker ${name} could not join ${key}: ${(error as Error).message}${cleanup}`);
     }
   }
   return joined;
 }
+
+/** A token this join made is not left valid in the tenant when the join fails. */
+function deleteToken(kubeconfig: string, version: string, token: string): void {
+  try {
+    runWithKubeconfig(kubernetesBinary("kubeadm", version), ["token", "delete", bootstrapTokenId(token)], kubeconfig);
+  } catch {
+    // expires by itself within a day
+  }
+}
+
+export const joinWorkers = (clusterDir: string, options: JoinOptions): Promise<WorkerState[]> =>
+  withWorkersLock(clusterDir, () => joinUnlocked(clusterDir, options));

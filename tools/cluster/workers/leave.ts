@@ -6,28 +6,27 @@ import { saveState, type ClusterState } from "../state.js";
 import { deleteLan, removePodRange } from "./lan.js";
 import { restoreHostAfterWorkers } from "./host-settings.js";
 import { removeMachine, removePodRoute } from "./machine.js";
-import { forgetWorker, nodeTierState } from "./records.js";
+import { forgetWorker, nodeTierState, withWorkersLock } from "./records.js";
 import { readTenant, tenantAdminKubeconfig, tenantKey, type TenantRef } from "./tenant.js";
 import type { WorkerState } from "./types.js";
 
-/** Drains (optionally) and deletes the Node, removes the machine, its routes, and the LAN when it was the last. */
+/**
+ * Drains (optionally) and deletes the Node, removes the machine, its routes, and the LAN when it was the last. A
+ * Node that cannot be drained or deleted (missing, or its tenant asleep or unreachable) does not keep the machine.
+ */
 export async function removeWorker(
   clusterDir: string,
   worker: WorkerState,
   tenantKubeconfig: string | undefined,
-  options: { drain: boolean },
+  options: { drain: boolean; progress: (message: string) => void },
 ): Promise<void> {
   if (tenantKubeconfig) {
-    if (options.drain) {
-      kubectl(
-        ["drain", worker.name, "--ignore-daemonsets", "--delete-emptydir-data", "--force", "--timeout=120s"],
-        tenantKubeconfig,
-      );
-    }
+    const drain = ["drain", worker.name, "--ignore-daemonsets", "--delete-emptydir-data", "--force", "--timeout=120s"];
     try {
+      if (options.drain) kubectl(drain, tenantKubeconfig);
       kubectl(["delete", "node", worker.name, "--ignore-not-found", "--timeout=30s"], tenantKubeconfig);
-    } catch {
-      // the tenant may be unreachable: the machine goes anyway
+    } catch (error) {
+      options.progress(`${worker.name}: ${(error as Error).message}; removing the machine anyway`);
     }
   }
   await removeMachine(worker);
@@ -53,7 +52,7 @@ export async function removeWorker(
 }
 
 /** Workers of `tenant` (all, or the one named) leave it. */
-export async function leaveWorkers(
+async function leave(
   clusterDir: string,
   tenant: TenantRef,
   name: string | undefined,
@@ -75,20 +74,56 @@ export async function leaveWorkers(
   }
   for (const worker of leaving) {
     progress(`${worker.name}: ${kubeconfig ? "draining, deleting the Node and " : ""}removing the machine`);
-    await removeWorker(clusterDir, worker, kubeconfig, { drain: kubeconfig !== undefined });
+    await removeWorker(clusterDir, worker, kubeconfig, { drain: kubeconfig !== undefined, progress });
   }
   return leaving.map((w) => w.name);
 }
 
-/** For `down`: every machine and LAN goes, without talking to tenants that are about to disappear. */
-export async function removeAllWorkers(state: ClusterState, progress: (message: string) => void): Promise<void> {
+export const leaveWorkers = (
+  clusterDir: string,
+  tenant: TenantRef,
+  name: string | undefined,
+  progress: (message: string) => void,
+): Promise<string[]> => withWorkersLock(clusterDir, () => leave(clusterDir, tenant, name, progress));
+
+/** Whether the state holds anything of the workers for `down` to remove or restore. */
+export const hasWorkerLeftovers = (state: ClusterState): boolean =>
+  Boolean(
+    state.workers?.length ||
+    state.lans?.length ||
+    state.workerMountTargets?.length ||
+    state.conntrackMaxBefore !== undefined,
+  );
+
+/**
+ * For `down`: every machine and LAN goes, without talking to tenants that are about to disappear. Each removal is
+ * tried whatever happened to the others, the host's settings are always restored, and what could not be removed
+ * is returned (and stays recorded) so that `down` can say so and be run again.
+ */
+export async function removeAllWorkers(state: ClusterState, progress: (message: string) => void): Promise<string[]> {
+  const problems: string[] = [];
+  const kept = [];
   for (const worker of state.workers ?? []) {
     progress(`removing worker ${worker.name}`);
-    await removeMachine(worker);
+    try {
+      await removeMachine(worker);
+    } catch (error) {
+      problems.push((error as Error).message);
+      kept.push(worker);
+    }
   }
-  for (const lan of state.lans ?? []) deleteLan(lan);
+  const keptLans = [];
+  for (const lan of state.lans ?? []) {
+    try {
+      deleteLan(lan);
+    } catch (error) {
+      problems.push(`LAN of ${lan.tenant}: ${(error as Error).message}`);
+      keptLans.push(lan);
+    }
+  }
   restoreHostAfterWorkers(state);
-  state.workers = [];
-  state.lans = [];
+  state.workers = kept;
+  state.lans = keptLans;
   saveState(state);
+  return problems;
 }

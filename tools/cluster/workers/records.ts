@@ -37,7 +37,13 @@ export async function withWorkersLock<T>(clusterDir: string, work: () => Promise
       writeFileSync(lock, String(process.pid), { flag: "wx" });
       break;
     } catch {
-      const holder = Number(readFileSync(lock, "utf8").trim());
+      let holder: number;
+      try {
+        holder = Number(readFileSync(lock, "utf8").trim());
+      } catch {
+        continue; // released meanwhile
+      }
+      if (holder === process.pid) return work(); // already ours (down of a cluster whose join failed, say)
       if (!Number.isInteger(holder) || holder <= 0 || !existsSync(`/proc/${holder}`)) {
         rmSync(lock, { force: true });
         continue;
