@@ -48,9 +48,8 @@ export function releaseNetnsDir(weMounted: boolean | undefined): void {
 export interface VethEnd {
   /** The namespace of this end; undefined for the host's. */
   netns?: string;
+  /** Its name in that namespace. */
   name: string;
-  /** The end's name once in its namespace (e.g. eth0), when it differs from the unique name used on the host. */
-  rename?: string;
   /** Address with prefix length, e.g. 172.31.254.1/30. */
   address?: string;
   /** A bridge in the same namespace to attach this end to. */
@@ -58,17 +57,18 @@ export interface VethEnd {
 }
 
 const onEnd = (end: VethEnd, args: string[]) => (end.netns ? inNetns(end.netns, "ip", args) : run("ip", args));
+const placed = (end: VethEnd) => ["name", end.name, ...(end.netns ? ["netns", end.netns] : [])];
 
-/** A veth pair between two namespaces (or a namespace and the host), addressed and up. */
+/**
+ * A veth pair between two namespaces (or a namespace and the host), addressed and up. Each end is made directly in
+ * its namespace, so a failure never leaves a link behind on the host (deleting a namespace removes its end).
+ */
 export function connectVeth(a: VethEnd, b: VethEnd): void {
-  run("ip", ["link", "add", a.name, "type", "veth", "peer", "name", b.name]);
+  run("ip", ["link", "add", ...placed(a), "type", "veth", "peer", ...placed(b)]);
   for (const end of [a, b]) {
-    if (end.netns) run("ip", ["link", "set", end.name, "netns", end.netns]);
-    if (end.rename) onEnd(end, ["link", "set", end.name, "name", end.rename]);
-    const name = end.rename ?? end.name;
-    if (end.address) onEnd(end, ["addr", "add", end.address, "dev", name]);
-    if (end.bridge) onEnd(end, ["link", "set", name, "master", end.bridge]);
-    onEnd(end, ["link", "set", name, "up"]);
+    if (end.address) onEnd(end, ["addr", "add", end.address, "dev", end.name]);
+    if (end.bridge) onEnd(end, ["link", "set", end.name, "master", end.bridge]);
+    onEnd(end, ["link", "set", end.name, "up"]);
   }
 }
 

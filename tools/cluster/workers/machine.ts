@@ -136,7 +136,7 @@ function createNetwork(worker: WorkerState, lan: LanState): void {
   createNetns(worker.netns);
   connectVeth(
     { netns: lan.netns, name: worker.lanVeth, bridge: lanBridge },
-    { netns: worker.netns, name: `${worker.lanVeth}w`, rename: "eth0", address: `${worker.address}/24` },
+    { netns: worker.netns, name: "eth0", address: `${worker.address}/24` },
   );
   replaceRoute(worker.netns, "default", a.gateway);
   for (const sysctl of ["net.ipv4.ip_forward=1", "net.bridge.bridge-nf-call-iptables=1"])
