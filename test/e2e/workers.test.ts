@@ -451,10 +451,16 @@ describe("worker machines", { skip }, () => {
     assert.equal(ready.status?.controlPlaneEndpoint, `${nodeTierDefaults.nodeAddress}:31446`);
     // The new admin.conf works and reports the tenant's version.
     writeTenantKubeconfig(ref("alpha"), ready, state.kubeconfig, kubeconfigs.get("alpha") ?? "");
-    await until("the new admin.conf to answer", () =>
-      tenant("alpha", ["get", "--raw", "/readyz"]) === "ok" ? true : undefined,
-    );
-    assert.match(tenant("alpha", ["version"]), new RegExp(`Server Version: ${versions.kubernetes}`));
+    // The control plane may roll more than once (new arguments, then new certificates): wait for it to settle.
+    admin(["rollout", "status", `deployment/alpha`, "-n", namespace, "--timeout=180s"]);
+    const version = await until("the new admin.conf to answer with the tenant's version", () => {
+      const output = tenant("alpha", ["version"]);
+      return output.includes("Server Version") ? output : undefined;
+    });
+    assert.match(version, new RegExp(`Server Version: ${versions.kubernetes}`));
+    // What an administrator does right after the change: point the machines' kubelets at the new endpoint.
+    const moved = await followEndpoint(state.dir, ref("alpha"), log);
+    assert.deepEqual(moved.sort(), ["alpha-w1", "alpha-w2"]);
     await until("kubeadm-config and cluster-info to name the new endpoint", () => {
       const kubeadmConfig = tenant("alpha", ["get", "configmap", "kubeadm-config", "-n", "kube-system", "-o", "json"]);
       const clusterInfo = tenant("alpha", ["get", "configmap", "cluster-info", "-n", "kube-public", "-o", "json"]);
@@ -462,8 +468,6 @@ describe("worker machines", { skip }, () => {
         ? true
         : undefined;
     });
-    const moved = await followEndpoint(state.dir, ref("alpha"), log);
-    assert.deepEqual(moved.sort(), ["alpha-w1", "alpha-w2"]);
     await until("kube-proxy rolled onto the new endpoint on both workers", () => {
       const proxies = pods("alpha", ["-n", "kube-system", "-l", "k8s-app=kube-proxy"]).items;
       return proxies.length === 2 &&
