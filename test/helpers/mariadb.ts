@@ -52,6 +52,8 @@ export async function startTestMariadb(options: TestMariadbOptions = {}): Promis
 
   const dir = createServerDirectory("mariadb", account);
   const dataDir = dir.makeDirectory("data");
+  // Its own temporary directory: the bootstrap's temporary tables were once found deleted from the shared /tmp.
+  const tmpDir = dir.makeDirectory("tmp");
   const socket = join(dir.path, "mysqld.sock");
   const logFile = join(dir.path, "mariadbd.log");
   const tlsFiles = tls ? writeServerTlsFiles(dir.writeFile, pki) : undefined;
@@ -65,6 +67,7 @@ export async function startTestMariadb(options: TestMariadbOptions = {}): Promis
     args: [
       "--no-defaults",
       `--datadir=${dataDir}`,
+      `--tmpdir=${tmpDir}`,
       `--socket=${socket}`,
       `--pid-file=${join(dir.path, "mariadbd.pid")}`,
       `--bind-address=${listenAddress}`,
@@ -104,7 +107,13 @@ export async function startTestMariadb(options: TestMariadbOptions = {}): Promis
     // As `mysql`, so the data files are its own.
     await run(
       "/usr/bin/mariadb-install-db",
-      ["--no-defaults", `--datadir=${dataDir}`, "--auth-root-authentication-method=socket", "--skip-test-db"],
+      [
+        "--no-defaults",
+        `--datadir=${dataDir}`,
+        `--tmpdir=${tmpDir}`,
+        "--auth-root-authentication-method=socket",
+        "--skip-test-db",
+      ],
       { uid: account.uid, gid: account.gid },
     );
     daemon = startDaemon(spec);
