@@ -85,6 +85,8 @@ describe("worker machines", { skip }, () => {
   const admin = (args: string[], input?: string) => kubectl(args, state.kubeconfig, input);
   const tenant = (name: string, args: string[], input?: string) => kubectl(args, kubeconfigs.get(name) ?? "", input);
   const ref = (name: string) => ({ namespace, name });
+  const patchTcp = (name: string, patch: string) =>
+    admin(["patch", "tcp", name, "-n", namespace, "--type=merge", "-p", patch]);
   const until = async <T>(what: string, check: () => T | undefined, timeoutMs = 90_000): Promise<T> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -344,16 +346,10 @@ describe("worker machines", { skip }, () => {
   });
 
   test("in Deployment mode the konnectivity agent still carries logs, exec and port-forward to every worker", async () => {
-    admin([
-      "patch",
-      "tcp",
+    patchTcp(
       "alpha",
-      "-n",
-      namespace,
-      "--type=merge",
-      "-p",
       JSON.stringify({ spec: { addons: { konnectivity: { agent: { mode: "Deployment", replicas: 1 } } } } }),
-    ]);
+    );
     await until("the agent to run as a Deployment only", () => {
       const agents = pods("alpha", ["-n", "kube-system", "-l", "k8s-app=konnectivity-agent"]).items;
       const hasDaemonSet = tenant("alpha", ["get", "daemonset", "-n", "kube-system", "-o", "name"]).includes(
@@ -431,16 +427,7 @@ describe("worker machines", { skip }, () => {
     const proxiesBefore = pods("alpha", ["-n", "kube-system", "-l", "k8s-app=kube-proxy"]).items.map(
       (p) => p.metadata.name,
     );
-    admin([
-      "patch",
-      "tcp",
-      "alpha",
-      "-n",
-      namespace,
-      "--type=merge",
-      "-p",
-      '{"spec":{"networkProfile":{"port":31446}}}',
-    ]);
+    patchTcp("alpha", '{"spec":{"networkProfile":{"port":31446}}}');
     await until("the Service on the new port", () =>
       admin(["get", "tcp", "alpha", "-n", namespace, "-o", "jsonpath={.status.kubernetesResources.service.port}"]) ===
       "31446"

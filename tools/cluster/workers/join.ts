@@ -45,6 +45,7 @@ import {
   parseJoinCommand,
   tokenExpiredAt,
   workerNameProblem,
+  workerResourceNames,
   type JoinCommand,
 } from "./plan.js";
 import {
@@ -69,8 +70,6 @@ export interface JoinOptions {
   progress: (message: string) => void;
 }
 
-const tenantKubectl = (kubeconfig: string, args: string[]) => kubectl(args, kubeconfig);
-
 /** A new token, as `kubeadm token create --print-join-command`; retried while the tenant's RBAC settles. */
 async function createJoinCommand(kubeconfig: string, version: string): Promise<JoinCommand> {
   const kubeadm = kubernetesBinary("kubeadm", version);
@@ -88,7 +87,7 @@ function joinCommandForToken(kubeconfig: string, token: string): JoinCommand {
   let secret: { data?: Record<string, string> };
   try {
     secret = JSON.parse(
-      tenantKubectl(kubeconfig, ["get", "secret", `bootstrap-token-${id}`, "-n", "kube-system", "-o", "json"]),
+      kubectl(["get", "secret", `bootstrap-token-${id}`, "-n", "kube-system", "-o", "json"], kubeconfig),
     ) as typeof secret;
   } catch {
     throw new Error(
@@ -100,7 +99,7 @@ function joinCommandForToken(kubeconfig: string, token: string): JoinCommand {
   const expired = tokenExpiredAt(decode("expiration") || undefined, new Date());
   if (expired) throw new Error(`bootstrap token ${id} expired at ${expired}: create a new one, or leave out --token`);
   if (decode("token-secret") !== token.split(".")[1]) throw new Error(`bootstrap token ${id}: wrong secret part`);
-  const config = JSON.parse(tenantKubectl(kubeconfig, ["config", "view", "--raw", "-o", "json"])) as {
+  const config = JSON.parse(kubectl(["config", "view", "--raw", "-o", "json"], kubeconfig)) as {
     clusters: { cluster: { server: string; "certificate-authority-data": string } }[];
   };
   const cluster = config.clusters[0]?.cluster;
@@ -170,7 +169,7 @@ interface NodeView {
 
 const readNode = (kubeconfig: string, name: string): NodeView | undefined => {
   try {
-    return JSON.parse(tenantKubectl(kubeconfig, ["get", "node", name, "-o", "json"])) as NodeView;
+    return JSON.parse(kubectl(["get", "node", name, "-o", "json"], kubeconfig)) as NodeView;
   } catch {
     return undefined;
   }
@@ -277,8 +276,9 @@ async function joinUnlocked(clusterDir: string, options: JoinOptions): Promise<W
       throw new Error(
         `worker name ${name} is already in use (a worker of ${owner.tenant}): choose another, or remove it with \`npm run cluster -- leave ${owner.tenant} ${name}\``,
       );
-    if (netnsExists(`kamaji-w-${name}`))
-      throw new Error(`worker name ${name} is already in use on this host (netns kamaji-w-${name} exists)`);
+    const { netns } = workerResourceNames(name);
+    if (netnsExists(netns))
+      throw new Error(`worker name ${name} is already in use on this host (netns ${netns} exists)`);
   }
   if (new Set(names).size !== names.length) throw new Error(`worker names repeat: ${names.join(", ")}`);
 

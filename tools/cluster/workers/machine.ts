@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync }
 import { dirname, join } from "node:path";
 import { isRunning, logTail, startDaemon, stopDaemon, type RunningDaemon } from "../daemon.js";
 import { createCgroupRoot, cgroupPids, removeCgroupRoot } from "../machine/cgroups.js";
-import { inNetns, run, succeeds } from "../machine/commands.js";
+import { run, succeeds } from "../machine/commands.js";
 import { bridgeNetwork, containerdConfig } from "../machine/containerd.js";
 import { machineKubeletSettings, resolvConfFor } from "../machine/kubelet-settings.js";
 import { connectVeth, createNetns, deleteNetns, mountsUnder, replaceRoute } from "../machine/network.js";
@@ -221,6 +221,3 @@ export async function removeMachine(worker: WorkerState): Promise<void> {
   if (left.length > 0) throw new Error(`worker ${worker.name}: still mounted under ${worker.dir}: ${left.join(", ")}`);
   rmSync(worker.dir, { recursive: true, force: true });
 }
-
-export const inWorkerNetns = (worker: WorkerState, command: string, args: string[]): string =>
-  inNetns(worker.netns, command, args);
