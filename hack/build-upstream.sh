@@ -5,7 +5,8 @@
 #   hack/build-upstream.sh [component[@version] ...]
 #
 # Components: kubernetes (all binaries), kubernetes-control-plane (apiserver, controller-manager, scheduler,
-# kube-proxy: what a tenant version needs), etcd, kine, konnectivity, coredns, helm. No argument builds all.
+# kube-proxy: what a tenant version needs), conformance (e2e.test, ginkgo, agnhost), etcd, kine, konnectivity,
+# coredns, helm. No argument builds all but conformance (only `npm run conformance` and its CI subset need it).
 # A version after '@' overrides the pin, e.g. `kubernetes-control-plane@v1.33.6` for a second minor.
 #
 # Output: $KAMAJI_CACHE_DIR/bin/<component>-<version>/ (default cache dir /var/cache/kamaji-ts).
@@ -58,8 +59,22 @@ kubernetes_consumer() { # version src
     grep -E '^godebug ' <<<"$mod" || true
     echo "require k8s.io/kubernetes $version"
     echo "replace k8s.io/kubernetes => k8s.io/kubernetes $version"
-    for m in $staging; do echo "replace $m => $m v0.${version#v1.}"; done
+    for m in $staging; do echo "replace $m => $m $(staging_version "$m" "v0.${version#v1.}")"; done
   } >"$src/go.mod"
+}
+
+# The staging module's tag matching the Kubernetes version; when the proxy refuses that one (it does for a few,
+# e.g. k8s.io/sample-apiserver v0.34.10), the nearest earlier patch of the same minor.
+staging_version() { # module v0.N.M
+  local module=$1 wanted=$2 minor patch
+  minor=${wanted%.*}; patch=${wanted##*.}
+  for ((p = patch; p >= 0; p--)); do
+    if curl -fsS -o /dev/null -I -m 30 "$proxy/$module/@v/$minor.$p.zip" 2>/dev/null; then
+      ((p == patch)) || log "$module $wanted is not served by the proxy; using $minor.$p"
+      echo "$minor.$p"; return
+    fi
+  done
+  die "the proxy serves no $module $minor.x at or below $wanted"
 }
 
 kubernetes_ldflags() { # version
@@ -122,11 +137,31 @@ build_component() { # name version src out
       simple_consumer "$src" github.com/coredns/coredns "$version"
       (cd "$src" && CGO_ENABLED=0 go build -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$version" \
         -o "$out/coredns" github.com/coredns/coredns) ;;
+    conformance)
+      # The conformance suite of this Kubernetes version (e2e.test), the ginkgo it pins, the conformance image's
+      # go-runner, the test images' binaries (agnhost, nonewprivs' nnp, the wardle sample-apiserver) and their data
+      # files, all from the k8s.io/kubernetes module graph; then hydrophone (the SIG Testing runner), in a module of
+      # its own.
+      kubernetes_consumer "$version" "$src"
+      local ldflags; ldflags=$(kubernetes_ldflags "$version")
+      (cd "$src" && CGO_ENABLED=0 go test -c -ldflags "$ldflags" -o "$out/e2e.test" k8s.io/kubernetes/test/e2e \
+        && CGO_ENABLED=0 go build -ldflags "-s -w" -o "$out/ginkgo" github.com/onsi/ginkgo/v2/ginkgo \
+        && CGO_ENABLED=0 go build -ldflags "-s -w" -o "$out/go-runner" k8s.io/kubernetes/test/conformance/image/go-runner \
+        && CGO_ENABLED=0 go build -ldflags "-s -w" -o "$out/agnhost" k8s.io/kubernetes/test/images/agnhost \
+        && CGO_ENABLED=0 go build -ldflags "-s -w" -o "$out/nnp" k8s.io/kubernetes/test/images/nonewprivs \
+        && CGO_ENABLED=0 go build -ldflags "$ldflags" -o "$out/sample-apiserver" k8s.io/sample-apiserver) || return 1
+      local images="$GOMODCACHE/k8s.io/kubernetes@$version/test/images"
+      mkdir -p "$out/porter" "$out/nautilus"
+      cp "$images/agnhost/porter/localhost.crt" "$images/agnhost/porter/localhost.key" "$out/porter/"
+      cp "$images/nautilus/html/data.json" "$images/nautilus/html/nautilus.jpg" "$out/nautilus/"
+      mkdir -p "$src/hydrophone"
+      simple_consumer "$src/hydrophone" sigs.k8s.io/hydrophone "$(pinned hydrophone)"
+      (cd "$src/hydrophone" && CGO_ENABLED=0 go build -ldflags "-s -w" -o "$out/hydrophone" sigs.k8s.io/hydrophone) ;;
     helm)
       simple_consumer "$src" helm.sh/helm/v3 "$version"
       (cd "$src" && CGO_ENABLED=0 go build -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$version" \
         -o "$out/helm" helm.sh/helm/v3/cmd/helm) ;;
-    *) die "unknown component '$name' (kubernetes, kubernetes-control-plane, etcd, kine, konnectivity, coredns, helm)" ;;
+    *) die "unknown component '$name' (kubernetes, kubernetes-control-plane, conformance, etcd, kine, konnectivity, coredns, helm)" ;;
   esac
 }
 
@@ -166,7 +201,10 @@ proxy_get "k8s.io/kubernetes/@v/$(pinned kubernetes).info" >/dev/null \
 
 for t in "${targets[@]}"; do
   name=${t%%@*}; version=${t#*@}
-  [[ $t == *@* ]] || version=$(pinned "${name%-control-plane}")
+  [[ $t == *@* ]] || case $name in
+    kubernetes-control-plane | conformance) version=$(pinned kubernetes) ;;
+    *) version=$(pinned "$name") ;;
+  esac
   ensure "$name" "$version"
 done
 log "all done; binaries under $cache_dir/bin"

@@ -5,6 +5,7 @@ packages=(
   openssl ca-certificates gcc libc6-dev iproute2 # PKI checks, the pause image, network namespaces
   containerd runc containernetworking-plugins iptables nftables conntrack socat busybox-static # the node tier
   postgresql mariadb-server nats-server # DataStore servers the tests start themselves, on loopback or in the node netns
+  curl netcat-openbsd bind9-dnsutils # tools in the conformance test images (agnhost, jessie-dnsutils)
 )
 missing=()
 for package in "${packages[@]}"; do

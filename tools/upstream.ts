@@ -9,10 +9,18 @@ export { versions };
 export const cacheDir = process.env.KAMAJI_CACHE_DIR ?? "/var/cache/kamaji-ts";
 export const repoDir = new URL("..", import.meta.url).pathname;
 
-type Component = "kubernetes" | "kubernetes-control-plane" | "etcd" | "kine" | "konnectivity" | "coredns" | "helm";
+type Component =
+  | "kubernetes"
+  | "kubernetes-control-plane"
+  | "conformance"
+  | "etcd"
+  | "kine"
+  | "konnectivity"
+  | "coredns"
+  | "helm";
 
 const pinned = (component: Component): string =>
-  component === "kubernetes-control-plane" ? versions.kubernetes : versions[component];
+  component === "kubernetes-control-plane" || component === "conformance" ? versions.kubernetes : versions[component];
 
 export function binDir(component: Component, version = pinned(component)): string {
   return join(cacheDir, "bin", `${component}-${version}`);

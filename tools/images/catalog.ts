@@ -94,13 +94,13 @@ export function kineImage(): ImageSpec {
 }
 
 /** etcd and etcdctl, with a shell for the datastore chart's bootstrap job; named like kubeadm's etcd image. */
-export function etcdImage(): ImageSpec {
+export function etcdImage(version = versions.etcd): ImageSpec {
   const applets = ["sh", "test", "echo", "cat", "sleep"];
   return {
-    name: `registry.k8s.io/etcd:${versions.etcd.slice(1)}-0`,
+    name: `registry.k8s.io/etcd:${version.slice(1)}-0`,
     files: [
-      { source: binary("etcd", "etcd"), target: "/usr/local/bin/etcd" },
-      { source: binary("etcd", "etcdctl"), target: "/usr/local/bin/etcdctl" },
+      { source: binary("etcd", "etcd", version), target: "/usr/local/bin/etcd" },
+      { source: binary("etcd", "etcdctl", version), target: "/usr/local/bin/etcdctl" },
       { source: requireFile(busybox, "apt-get install busybox-static"), target: "/bin/busybox" },
     ],
     links: Object.fromEntries(applets.map((a) => [`/bin/${a}`, "busybox"])),

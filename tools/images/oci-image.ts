@@ -27,6 +27,16 @@ export interface ImageFile {
   target: string;
   /** Copy the shared libraries the file links against (ldd), for dynamically linked programs. */
   withLibraries?: boolean;
+  /** Permission bits, e.g. 0o4755 for a setuid program; default the source's (without setuid/setgid). */
+  mode?: number;
+}
+
+/** A small file written with the given text, e.g. a configuration or a start script. */
+export interface ImageText {
+  target: string;
+  content: string;
+  /** Default 0o644. */
+  mode?: number;
 }
 
 export interface ImageSpec {
@@ -35,6 +45,7 @@ export interface ImageSpec {
   files: ImageFile[];
   /** Directories copied whole (symlinks followed), e.g. an application and its node_modules. */
   trees?: { source: string; target: string }[];
+  texts?: ImageText[];
   /** Symlinks inside the image: path -> target. */
   links?: Record<string, string>;
   entrypoint: string[];
@@ -80,7 +91,7 @@ function treeFingerprint(root: string): string {
 export function imageCacheKey(spec: ImageSpec): string {
   const sources = spec.files.map((f) => {
     const stat = statSync(f.source);
-    return [f.source, f.target, f.withLibraries ?? false, stat.size, stat.mtimeMs];
+    return [f.source, f.target, f.withLibraries ?? false, f.mode ?? null, stat.size, stat.mtimeMs];
   });
   const trees = (spec.trees ?? []).map((t) => [t.source, t.target, treeFingerprint(t.source)]);
   return digestOf(JSON.stringify({ spec: { ...spec, files: undefined, trees: undefined }, sources, trees })).slice(
@@ -90,16 +101,22 @@ export function imageCacheKey(spec: ImageSpec): string {
 }
 
 function buildRootfs(spec: ImageSpec, rootfs: string): void {
-  const place = (source: string, target: string) => {
+  const place = (source: string, target: string, mode = statSync(source).mode & 0o777) => {
     const destination = join(rootfs, target);
     mkdirSync(dirname(destination), { recursive: true });
     copyFileSync(source, destination);
-    chmodSync(destination, statSync(source).mode & 0o777);
+    chmodSync(destination, mode);
   };
   for (const file of spec.files) {
     if (!existsSync(file.source)) throw new Error(`image ${spec.name}: ${file.source} does not exist`);
-    place(file.source, file.target);
+    place(file.source, file.target, file.mode);
     if (file.withLibraries) for (const library of sharedLibraries(file.source)) place(library, library);
+  }
+  for (const text of spec.texts ?? []) {
+    const destination = join(rootfs, text.target);
+    mkdirSync(dirname(destination), { recursive: true });
+    writeFileSync(destination, text.content);
+    chmodSync(destination, text.mode ?? 0o644);
   }
   for (const tree of spec.trees ?? []) {
     if (!existsSync(tree.source)) throw new Error(`image ${spec.name}: ${tree.source} does not exist`);

@@ -5,14 +5,6 @@ import { spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import {
-  busyboxImage,
-  corednsImage,
-  konnectivityImages,
-  kubeProxyImage,
-  pauseImage,
-  testImage,
-} from "../../images/catalog.js";
 import { importImages } from "../../images/containerd-import.js";
 import type { ImageSpec } from "../../images/oci-image.js";
 import { binDir, kubernetesBinary } from "../../upstream.js";
@@ -25,6 +17,7 @@ import { prepareHostForWorkers } from "./host-settings.js";
 import { removeWorker } from "./leave.js";
 import { nodeTierState, recordWorker, withWorkersLock } from "./records.js";
 import { waitFor } from "../wait.js";
+import { workerImages } from "./images.js";
 import { createLan, deleteLan, lanState, routeEndpoint, routePodRange } from "./lan.js";
 import {
   configurePodNetwork,
@@ -109,11 +102,6 @@ function joinCommandForToken(kubeconfig: string, token: string): JoinCommand {
     token,
     caCertHash: caCertHash(Buffer.from(cluster["certificate-authority-data"], "base64").toString()),
   };
-}
-
-/** What every worker of a tenant of `version` runs, under the upstream names its pods ask for. */
-function workerImages(version: string): ImageSpec[] {
-  return [pauseImage(), kubeProxyImage(version), corednsImage(), ...konnectivityImages(), busyboxImage(), testImage()];
 }
 
 const kubeletStartLine = "[kubelet-start] Starting the kubelet";
