@@ -63,6 +63,19 @@ const busyboxFiles = (): { files: ImageFile[]; links: Record<string, string> } =
   return { files: image.files, links: image.links ?? {} };
 };
 
+/**
+ * Busybox's applets under Debian's bash as `/bin/sh`. Debian's static busybox shell runs its own applet for a
+ * command even when PATH holds the real program (its `nc` lacks `-v`, say), and drops environment variables whose
+ * names are not shell names; bash does neither.
+ */
+const bashAndApplets = (): { files: ImageFile[]; links: Record<string, string> } => {
+  const busybox = busyboxFiles();
+  return {
+    files: [...busybox.files, debianProgram("/usr/bin/bash", "apt-get install bash")],
+    links: { ...busybox.links, "/bin/sh": "/usr/bin/bash", "/bin/bash": "/usr/bin/bash" },
+  };
+};
+
 /** A Debian program with the libraries it links, at its own path. */
 const debianProgram = (path: string, hint: string): ImageFile => {
   if (!existsSync(path)) throw new Error(`${path} is missing: ${hint}`);
@@ -71,10 +84,10 @@ const debianProgram = (path: string, hint: string): ImageFile => {
 
 /**
  * agnhost: the test binary as entrypoint (`pause` by default, `/agnhost-2` too), porter's TLS pair in `/`, and the
- * tools tests run inside it (busybox's ash and applets; curl, OpenBSD nc, dig, nslookup, getent from Debian).
+ * tools tests run inside it (bash, busybox's applets; curl, OpenBSD nc, dig, nslookup, getent from Debian).
  */
 function agnhostFiles(): Pick<ImageSpec, "files" | "links"> {
-  const busybox = busyboxFiles();
+  const busybox = bashAndApplets();
   return {
     files: [
       { source: suiteBinary("agnhost"), target: "/agnhost" },
@@ -129,14 +142,18 @@ function imageOf(planned: PlannedImage): ImageSpec {
         cmd: ["test-webserver"],
       };
     }
-    case "busybox":
-      return { ...busyboxImage(), name, env: [standardPath] };
+    case "busybox": {
+      // bash as sh: Debian's busybox (1.35) shell drops environment variables whose names are not shell names
+      // ("data-1"), which tests of relaxed variable names expect to see; upstream's 1.37 keeps them.
+      const shell = bashAndApplets();
+      return { ...busyboxImage(), name, ...shell, env: [standardPath] };
+    }
     case "httpd":
       return webServer(name, "/usr/local/apache2/htdocs", "/usr/local/bin/httpd-foreground", "HTTPD_VERSION");
     case "nginx":
       return webServer(name, "/usr/share/nginx/html", "/usr/local/bin/nginx-foreground", "NGINX_VERSION");
     case "jessie-dnsutils": {
-      const busybox = busyboxFiles();
+      const busybox = bashAndApplets();
       return {
         name,
         files: [

@@ -8,28 +8,33 @@ export interface SpecProgress {
   failed: string[];
   /** The last, unfinished line of the stream so far. */
   tail: string;
+  /** The previous line was a failure's header: the next non-empty line names the spec. */
+  nameFollows?: boolean;
 }
 
-/** A finished spec's marker: `•` (passed, or followed by its failure state), `S` (skipped itself). */
+/** A finished spec is a `•` (passed, or followed by its failure state); an `S` is a spec skipped or filtered out. */
 const failureStates = /^•\s*\[(FAILED|PANICKED|TIMEDOUT|INTERRUPTED|ABORTED)\]/;
 
 export function specProgress(previous: SpecProgress, chunk: string): SpecProgress {
   const lines = (previous.tail + chunk).split("\n");
   const tail = lines.pop() ?? "";
-  const next: SpecProgress = { ...previous, failed: [...previous.failed], tail };
-  let nameFollows = false;
+  // Markers are counted as they arrive: ginkgo prints a whole run's `•` and `S` on one line that ends late.
+  const next: SpecProgress = {
+    ...previous,
+    failed: [...previous.failed],
+    tail,
+    done: previous.done + (chunk.split("•").length - 1),
+  };
   for (const raw of lines) {
     const line = raw.trimEnd();
-    if (nameFollows && line.trim()) {
+    if (next.nameFollows && line.trim()) {
       next.failed.push(line.trim());
-      nameFollows = false;
+      next.nameFollows = false;
       continue;
     }
     const willRun = /Will run (\d+) of \d+ specs/.exec(line);
     if (willRun?.[1]) next.total = Number(willRun[1]);
-    next.done += line.split("•").length - 1;
-    if (/^S \[SKIPPED\]/.test(line)) next.done++;
-    if (failureStates.test(line)) nameFollows = true;
+    if (failureStates.test(line)) next.nameFollows = true;
   }
   return next;
 }
