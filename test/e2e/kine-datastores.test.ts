@@ -4,7 +4,7 @@
 // checks what upstream does not: the tenant's data is in its own database or bucket, and deleting the TCP removes
 // the database, user and grants. Starts its own cluster, or reuses the development cluster when
 // KAMAJI_E2E_REUSE_CLUSTER=1.
-import { existsSync, mkdtempSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -25,27 +25,15 @@ import {
   type KineDriver,
   type KineServers,
 } from "../helpers/kine-servers.js";
+import { nodeTierSkipReason, reuseCluster } from "../helpers/node-tier-e2e.js";
 
-const reuse = process.env.KAMAJI_E2E_REUSE_CLUSTER === "1";
+const reuse = reuseCluster;
 
-function skipReason(): string | undefined {
-  if (process.getuid?.() !== 0) return "needs root";
-  if (!existsSync("/usr/bin/containerd")) return "containerd is not installed";
-  if (!reuse && existsSync(`/var/run/netns/${nodeTierDefaults.netns}`)) return "another node-tier cluster is running";
-  for (const server of ["/usr/lib/postgresql/15/bin/postgres", "/usr/sbin/mariadbd", "/usr/sbin/nats-server"]) {
-    if (!existsSync(server)) return `${server} is not installed (hack/install-packages.sh)`;
-  }
-  try {
-    kubernetesBinary("kube-apiserver");
-    binary("helm", "helm");
-    binary("kine", "kine");
-  } catch (error) {
-    return (error as Error).message;
-  }
-  return undefined;
-}
-
-const skip = skipReason();
+const skip = nodeTierSkipReason([
+  () => kubernetesBinary("kube-apiserver"),
+  () => binary("helm", "helm"),
+  () => binary("kine", "kine"),
+]);
 const log = (message: string) => {
   console.error(`[kine] ${message}`);
 };

@@ -10,20 +10,9 @@ import { startCluster, stopCluster } from "../../tools/cluster/lifecycle.js";
 import { nodeTierDefaults } from "../../tools/cluster/node-tier.js";
 import type { ClusterState } from "../../tools/cluster/state.js";
 import { kubernetesBinary } from "../../tools/upstream.js";
+import { nodeTierSkipReason } from "../helpers/node-tier-e2e.js";
 
-function skipReason(): string | undefined {
-  if (process.getuid?.() !== 0) return "needs root";
-  if (!existsSync("/usr/bin/containerd")) return "containerd is not installed";
-  if (existsSync(`/var/run/netns/${nodeTierDefaults.netns}`)) return "another node-tier cluster is running";
-  try {
-    kubernetesBinary("kubelet");
-  } catch (error) {
-    return (error as Error).message;
-  }
-  return undefined;
-}
-
-const skip = skipReason();
+const skip = nodeTierSkipReason([() => kubernetesBinary("kubelet")], false);
 const log = (message: string) => {
   console.error(`[node-tier] ${message}`);
 };

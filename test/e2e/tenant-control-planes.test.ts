@@ -4,34 +4,21 @@
 // etcd (reference §8). Starts its own cluster in a temporary dir, or reuses the running development cluster when
 // KAMAJI_E2E_REUSE_CLUSTER=1 (faster when iterating; the cluster is then left running).
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { clusterDir, startCluster, stopCluster } from "../../tools/cluster/lifecycle.js";
-import { nodeTierDefaults } from "../../tools/cluster/node-tier.js";
 import { loadState, type ClusterState } from "../../tools/cluster/state.js";
 import { waitForTenantReady, writeTenantKubeconfig } from "../../tools/demo/tenant.js";
 import { installKamaji, kamajiNamespace, kubectl, kubectlApply } from "../../tools/install/install.js";
 import { binary, kubernetesBinary, versions } from "../../tools/upstream.js";
+import { nodeTierSkipReason, reuseCluster } from "../helpers/node-tier-e2e.js";
 
-const reuse = process.env.KAMAJI_E2E_REUSE_CLUSTER === "1";
+const reuse = reuseCluster;
 
-function skipReason(): string | undefined {
-  if (process.getuid?.() !== 0) return "needs root";
-  if (!existsSync("/usr/bin/containerd")) return "containerd is not installed";
-  if (!reuse && existsSync(`/var/run/netns/${nodeTierDefaults.netns}`)) return "another node-tier cluster is running";
-  try {
-    kubernetesBinary("kube-apiserver");
-    binary("helm", "helm");
-  } catch (error) {
-    return (error as Error).message;
-  }
-  return undefined;
-}
-
-const skip = skipReason();
+const skip = nodeTierSkipReason([() => kubernetesBinary("kube-apiserver"), () => binary("helm", "helm")]);
 const log = (message: string) => {
   console.error(`[tenants] ${message}`);
 };

@@ -22,24 +22,15 @@ import { waitForTenantReady, writeTenantKubeconfig } from "../../tools/demo/tena
 import { installKamaji, kubectl, kubectlApply } from "../../tools/install/install.js";
 import { binary, kubernetesBinary, versions } from "../../tools/upstream.js";
 import { busyboxImage } from "../../tools/images/catalog.js";
+import { nodeTierSkipReason, reuseCluster } from "../helpers/node-tier-e2e.js";
 
-const reuse = process.env.KAMAJI_E2E_REUSE_CLUSTER === "1";
+const reuse = reuseCluster;
 
-function skipReason(): string | undefined {
-  if (process.getuid?.() !== 0) return "needs root";
-  if (!existsSync("/usr/bin/containerd")) return "containerd is not installed";
-  if (!reuse && existsSync(`/var/run/netns/${nodeTierDefaults.netns}`)) return "another node-tier cluster is running";
-  try {
-    kubernetesBinary("kubeadm");
-    kubernetesBinary("kubelet");
-    binary("helm", "helm");
-  } catch (error) {
-    return (error as Error).message;
-  }
-  return undefined;
-}
-
-const skip = skipReason();
+const skip = nodeTierSkipReason([
+  () => kubernetesBinary("kubeadm"),
+  () => kubernetesBinary("kubelet"),
+  () => binary("helm", "helm"),
+]);
 const log = (message: string) => {
   console.error(`[workers] ${message}`);
 };

@@ -1,0 +1,22 @@
+// What the e2e suites on the node tier share: whether they can run here, and the reuse switch.
+import { existsSync } from "node:fs";
+import { nodeTierDefaults } from "../../tools/cluster/node-tier.js";
+
+/** KAMAJI_E2E_REUSE_CLUSTER=1: run against the development cluster that is up, and leave it up. */
+export const reuseCluster = process.env.KAMAJI_E2E_REUSE_CLUSTER === "1";
+
+/**
+ * Why a node-tier suite cannot run on this machine, if it cannot: not root, no containerd, another node tier up
+ * (one at a time: its network namespace has a fixed name) unless reusing it, or a binary `needs` throws for.
+ */
+export function nodeTierSkipReason(needs: (() => unknown)[], reuse = reuseCluster): string | undefined {
+  if (process.getuid?.() !== 0) return "needs root";
+  if (!existsSync("/usr/bin/containerd")) return "containerd is not installed";
+  if (!reuse && existsSync(`/var/run/netns/${nodeTierDefaults.netns}`)) return "another node-tier cluster is running";
+  try {
+    for (const need of needs) need();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return undefined;
+}
