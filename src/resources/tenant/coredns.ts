@@ -11,7 +11,7 @@ import type {
 import type { Json } from "../../api/k8s-types.js";
 import type { TenantControlPlane } from "../../api/v1alpha1/kinds.js";
 import { parseIP } from "../../net/ip.js";
-import { defaultDnsServiceIPs } from "../../webhooks/tenantcontrolplane/defaulting.js";
+import { conventionalDnsServiceIPs } from "../../net/dns-service-ip.js";
 import { clusterDomainOf, serviceCidrsOf } from "../kubeadm-config.js";
 import { projectLabel } from "../labels.js";
 
@@ -54,9 +54,13 @@ export function coreDnsImage(tcp: TenantControlPlane): string {
 export function dnsServiceIPsOf(tcp: TenantControlPlane): string[] {
   const configured = tcp.spec.networkProfile?.dnsServiceIPs;
   if (configured?.length) return [...configured];
-  const defaulted = defaultDnsServiceIPs(serviceCidrsOf(tcp));
-  if (defaulted instanceof Error) throw new Error(`${defaulted.field ?? "spec.networkProfile"}: ${defaulted.message}`);
-  return defaulted;
+  const defaulted = conventionalDnsServiceIPs(
+    serviceCidrsOf(tcp),
+    (index) => `spec.networkProfile.serviceCidrs[${index}]`,
+  );
+  if ("problem" in defaulted)
+    throw new Error(`${defaulted.problem.field}: cannot define resulting DNS Service IP: ${defaulted.problem.reason}`);
+  return defaulted.ips;
 }
 
 function ipFamilyOf(ip: string): "IPv4" | "IPv6" {

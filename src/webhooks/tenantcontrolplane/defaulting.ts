@@ -1,9 +1,7 @@
 // Defaults the mutating webhook applies to a TenantControlPlane on CREATE (upstream never defaults on UPDATE).
 import type { TenantControlPlane } from "../../api/v1alpha1/kinds.js";
-import { addressAt } from "../../net/cidr.js";
-import { parseCIDR } from "../../net/ip.js";
+import { conventionalDnsServiceIPs } from "../../net/dns-service-ip.js";
 import { AdmissionDenied } from "../admission-denied.js";
-import { quote } from "../field-errors.js";
 
 export interface DefaultingOptions {
   /** The operator's default DataStore (the `--datastore` flag). */
@@ -12,33 +10,14 @@ export interface DefaultingOptions {
 
 const defaultReplicas = 2;
 
-/** Offset of the DNS Service IP from the network address of each service CIDR: .10 for IPv4, ::10 for IPv6. */
-const dnsServiceIPOffset = { ipv4: 10, ipv6: 0x10 } as const;
-
-const dnsServiceIPError = (reason: string, field: string) =>
-  new AdmissionDenied(`cannot define resulting DNS Service IP: ${reason}`, field);
-
 /**
- * The DNS Service IP of each service CIDR, or the reason one cannot be computed (a malformed CIDR, or a block
- * too small to hold the offset).
+ * The DNS Service IP of each service CIDR of spec.networkProfile, or why one cannot be computed, as the webhook
+ * answers it.
  */
 export function defaultDnsServiceIPs(serviceCidrs: readonly string[]): string[] | AdmissionDenied {
-  const ips: string[] = [];
-  for (const [index, text] of serviceCidrs.entries()) {
-    const field = `spec.networkProfile.serviceCidrs[${index}]`;
-    const cidr = parseCIDR(text);
-    if (!cidr) return dnsServiceIPError(`invalid CIDR address: ${text}`, field);
-    const offset = dnsServiceIPOffset[cidr.address.kind()];
-    const ip = addressAt(cidr, BigInt(offset));
-    if (!ip) {
-      return dnsServiceIPError(
-        `service CIDR ${quote(text)} is too small: it has no address at offset ${offset}`,
-        field,
-      );
-    }
-    ips.push(ip.toString());
-  }
-  return ips;
+  const result = conventionalDnsServiceIPs(serviceCidrs, (index) => `spec.networkProfile.serviceCidrs[${index}]`);
+  if ("ips" in result) return result.ips;
+  return new AdmissionDenied(`cannot define resulting DNS Service IP: ${result.problem.reason}`, result.problem.field);
 }
 
 /** Returns a defaulted copy of `tcp` (the input is left untouched), or why the defaults cannot be computed. */
