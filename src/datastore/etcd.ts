@@ -17,13 +17,9 @@ import {
   isRecoverableError,
 } from "etcd3";
 import { parseCertificatePem } from "../pki/index.js";
-import {
-  type DataStoreConnection,
-  type DataStoreConnectionConfig,
-  DataStoreError,
-  type TenantStorage,
-} from "./driver.js";
+import type { DataStoreConnection, DataStoreConnectionConfig, TenantStorage } from "./driver.js";
 import { checkedEndpoints, invalidConfiguration } from "./config-checks.js";
+import { DriverErrors } from "./driver-errors.js";
 import { CLIENT_CERTIFICATE_REJECTED, type Diagnosis, messageOf, SERVER_CERTIFICATE_REJECTED } from "./failures.js";
 
 export const DEFAULT_ETCD_TIMEOUT_MS = 5_000;
@@ -126,7 +122,7 @@ export function openEtcdConnection(
   try {
     adminUser = parseCertificatePem(tls.clientCertificatePem, "the administrator client certificate").commonName;
   } catch (error) {
-    throw new DataStoreError(config.name, "InvalidConfiguration", messageOf(error), { cause: error });
+    throw invalidConfiguration(config, messageOf(error), error);
   }
   return new EtcdConnection(config.name, endpoints, adminUser, options.timeoutMs ?? DEFAULT_ETCD_TIMEOUT_MS, {
     rootCertificate: Buffer.from(tls.certificateAuthorityPem),
@@ -137,17 +133,23 @@ export function openEtcdConnection(
 
 class EtcdConnection implements DataStoreConnection {
   private readonly client: Etcd3;
-  private readonly where: string;
+  private readonly errors: DriverErrors;
 
   constructor(
-    private readonly dataStore: string,
+    dataStore: string,
     endpoints: readonly string[],
     private readonly adminUser: string,
-    private readonly timeoutMs: number,
+    timeoutMs: number,
     credentials: { rootCertificate: Buffer; certChain: Buffer; privateKey: Buffer },
   ) {
     const hosts = endpoints.map((endpoint) => `https://${endpoint}`);
-    this.where = hosts.join(", ");
+    this.errors = new DriverErrors({
+      dataStore,
+      server: hosts.join(", "),
+      unreachableNote: `deadline ${timeoutMs / 1000} s per endpoint`,
+      diagnose,
+      tenantNameProblem: (tenant) => tenantNameProblem(tenant, adminUser),
+    });
     this.client = new Etcd3({
       hosts,
       credentials,
@@ -169,7 +171,7 @@ class EtcdConnection implements DataStoreConnection {
   }
 
   async provision(tenant: TenantStorage): Promise<void> {
-    const context = this.tenantContext("provision", tenant);
+    const context = this.errors.tenantContext("provision", tenant);
     await this.authorize(context);
     const { start, end } = tenantKeyRange(tenant.schema);
     const auth = this.client.auth;
@@ -199,7 +201,7 @@ class EtcdConnection implements DataStoreConnection {
   }
 
   async isProvisioned(tenant: TenantStorage): Promise<boolean> {
-    const context = this.tenantContext("provisioning check", tenant);
+    const context = this.errors.tenantContext("provisioning check", tenant);
     await this.authorize(context);
     const { start, end } = tenantKeyRange(tenant.schema);
     const role = await this.call(
@@ -223,7 +225,7 @@ class EtcdConnection implements DataStoreConnection {
   }
 
   async teardown(tenant: TenantStorage): Promise<void> {
-    const context = this.tenantContext("teardown", tenant);
+    const context = this.errors.tenantContext("teardown", tenant);
     await this.authorize(context);
     const { start, end } = tenantKeyRange(tenant.schema);
     const auth = this.client.auth;
@@ -252,13 +254,6 @@ class EtcdConnection implements DataStoreConnection {
     return Promise.resolve();
   }
 
-  private tenantContext(operation: string, tenant: TenantStorage): string {
-    const context = `${operation} of tenant schema "${tenant.schema}" (user "${tenant.user}")`;
-    const problem = tenantNameProblem(tenant, this.adminUser);
-    if (problem === undefined) return context;
-    throw new DataStoreError(this.dataStore, "InvalidConfiguration", `${context}: ${problem}`);
-  }
-
   /**
    * Fails unless our certificate's user is an etcd administrator. Doing this first also makes "user not found"
    * unambiguous afterwards: etcd gives that answer both for a missing tenant user and for an unknown caller.
@@ -272,13 +267,13 @@ class EtcdConnection implements DataStoreConnection {
       const step = "verify administrator access";
       const who = `user "${this.adminUser}" (the CN of the administrator client certificate)`;
       if (error instanceof EtcdUserNotFoundError) {
-        throw this.failure(context, step, error, { reason: "Unauthorized", detail: `etcd has no ${who}` });
+        throw this.errors.failure(context, step, error, { reason: "Unauthorized", detail: `etcd has no ${who}` });
       }
       if (error instanceof EtcdPermissionDeniedError) {
         const detail = `${who} lacks the "${ROOT}" role`;
-        throw this.failure(context, step, error, { reason: "Unauthorized", detail });
+        throw this.errors.failure(context, step, error, { reason: "Unauthorized", detail });
       }
-      throw this.failure(context, step, error);
+      throw this.errors.failure(context, step, error);
     }
   }
 
@@ -295,22 +290,7 @@ class EtcdConnection implements DataStoreConnection {
       return await pending;
     } catch (error) {
       if (expected !== undefined && error instanceof expected) return undefined;
-      throw this.failure(context, step, error);
+      throw this.errors.failure(context, step, error);
     }
-  }
-
-  private failure(
-    context: string,
-    step: string,
-    error: unknown,
-    { reason, detail }: Diagnosis = diagnose(error),
-  ): DataStoreError {
-    const where =
-      reason === "Unreachable"
-        ? `${this.where} unreachable (deadline ${this.timeoutMs / 1000} s per endpoint)`
-        : `on ${this.where}`;
-    return new DataStoreError(this.dataStore, reason, `${context}: ${step} failed, ${where}: ${detail}`, {
-      cause: error,
-    });
   }
 }

@@ -9,12 +9,8 @@
 import { createConnection as connectTcp, type Socket } from "node:net";
 import mysql, { type Connection, type ConnectionOptions, type RowDataPacket } from "mysql2/promise";
 import { checkedEndpoints, checkedTls, invalidConfiguration } from "./config-checks.js";
-import {
-  type DataStoreConnection,
-  type DataStoreConnectionConfig,
-  DataStoreError,
-  type TenantStorage,
-} from "./driver.js";
+import type { DataStoreConnection, DataStoreConnectionConfig, DataStoreError, TenantStorage } from "./driver.js";
+import { DriverErrors } from "./driver-errors.js";
 import {
   CLIENT_CERTIFICATE_REJECTED,
   DeadlineExceeded,
@@ -271,23 +267,33 @@ type Rows = RowDataPacket[];
 
 class MysqlConnection implements DataStoreConnection {
   #session: Promise<Session> | undefined;
+  private readonly errors: DriverErrors;
 
   constructor(
-    private readonly dataStore: string,
-    private readonly endpoint: string,
+    dataStore: string,
+    endpoint: string,
     private readonly adminUser: string,
     private readonly timeoutMs: number,
     private readonly options: ConnectionOptions,
-  ) {}
+  ) {
+    const tls = options.ssl !== undefined;
+    // The tenant's names are checked once connected: the longest user name depends on the server.
+    this.errors = new DriverErrors({
+      dataStore,
+      server: endpoint,
+      unreachableNote: `deadline ${timeoutMs / 1000} s`,
+      diagnose: (error) => diagnose(error, timeoutMs, tls),
+    });
+  }
 
   async check(): Promise<void> {
     await this.operate("check", undefined, (session) => this.run(session, "ping", (c) => c.ping()));
   }
 
   async provision(tenant: TenantStorage): Promise<void> {
-    const context = tenantContext("provision", tenant);
+    const context = this.errors.tenantContext("provision", tenant);
     const problem = passwordProblem(tenant.password);
-    if (problem !== undefined) throw this.invalid(`${context}: ${problem}`);
+    if (problem !== undefined) throw this.errors.invalid(context, problem);
     const database = quoteIdentifier(tenant.schema);
     const account = quoteAccount(tenant.user);
     await this.operate(context, tenant, async (session) => {
@@ -310,7 +316,7 @@ class MysqlConnection implements DataStoreConnection {
   }
 
   async isProvisioned(tenant: TenantStorage): Promise<boolean> {
-    return this.operate(tenantContext("provisioning check", tenant), tenant, async (session) => {
+    return this.operate(this.errors.tenantContext("provisioning check", tenant), tenant, async (session) => {
       // The server decides which names are the same database (lower_case_table_names), as it does for CREATE.
       const databases = await this.select(session, `look up database "${tenant.schema}"`, DATABASE_QUERY, [
         tenant.schema,
@@ -329,7 +335,7 @@ class MysqlConnection implements DataStoreConnection {
     const database = quoteIdentifier(tenant.schema);
     const grantDatabase = quoteIdentifier(grantDatabaseName(tenant.schema));
     const account = quoteAccount(tenant.user);
-    await this.operate(tenantContext("teardown", tenant), tenant, async (session) => {
+    await this.operate(this.errors.tenantContext("teardown", tenant), tenant, async (session) => {
       // REVOKE fails on a grant that does not exist.
       const grants = await this.select(session, `read the grants of ${account}`, ANY_GRANT_QUERY, [
         tenant.user,
@@ -354,10 +360,6 @@ class MysqlConnection implements DataStoreConnection {
     session.connection.destroy();
   }
 
-  private invalid(message: string): DataStoreError {
-    return new DataStoreError(this.dataStore, "InvalidConfiguration", message);
-  }
-
   /** Runs `work` on the session, after checking the tenant's names; failures become DataStoreErrors in `context`. */
   private async operate<T>(
     context: string,
@@ -371,7 +373,7 @@ class MysqlConnection implements DataStoreConnection {
       throw this.failure(context, error);
     }
     const problem = tenant && mysqlNameProblem(tenant, this.adminUser, session.maxUserLength);
-    if (problem !== undefined) throw this.invalid(`${context}: ${problem}`);
+    if (problem !== undefined) throw this.errors.invalid(context, problem);
     try {
       return await work(session);
     } catch (error) {
@@ -458,19 +460,9 @@ class MysqlConnection implements DataStoreConnection {
     return rows.length > 0;
   }
 
+  /** The error of the operation in `context`, naming the step that failed. */
   private failure(context: string, error: unknown): DataStoreError {
     const { step, failure } = error instanceof StepFailure ? error : { step: "the operation", failure: error };
-    const { reason, detail } = diagnose(failure, this.timeoutMs, this.options.ssl !== undefined);
-    const where =
-      reason === "Unreachable"
-        ? `${this.endpoint} unreachable (deadline ${this.timeoutMs / 1000} s)`
-        : `on ${this.endpoint}`;
-    return new DataStoreError(this.dataStore, reason, `${context}: ${step} failed, ${where}: ${detail}`, {
-      cause: failure,
-    });
+    return this.errors.failure(context, step, failure);
   }
-}
-
-function tenantContext(operation: string, tenant: TenantStorage): string {
-  return `${operation} of tenant schema "${tenant.schema}" (user "${tenant.user}")`;
 }

@@ -38,6 +38,7 @@ import {
   DataStoreError,
   type TenantStorage,
 } from "./driver.js";
+import { DriverErrors } from "./driver-errors.js";
 import {
   CLIENT_CERTIFICATE_REJECTED,
   DeadlineExceeded,
@@ -142,7 +143,7 @@ function causes(error: unknown): unknown[] {
   return chain;
 }
 
-function diagnose(error: unknown, tls: boolean, timeoutMs: number): Diagnosis {
+function diagnose(error: unknown, timeoutMs: number, tls: boolean): Diagnosis {
   const chain = causes(error);
   const message = chain.map(messageOf).join(": ");
   const seconds = timeoutMs / 1000;
@@ -229,14 +230,24 @@ interface Progress {
 class NatsConnection implements DataStoreConnection {
   private client: Promise<NatsClient> | undefined;
   private closed = false;
+  private readonly errors: DriverErrors;
 
   constructor(
-    private readonly dataStore: string,
+    dataStore: string,
     private readonly where: string,
-    private readonly tls: boolean,
+    tls: boolean,
     private readonly timeoutMs: number,
     private readonly options: NodeConnectionOptions,
-  ) {}
+  ) {
+    this.errors = new DriverErrors({
+      dataStore,
+      server: where,
+      diagnose: (error) => diagnose(error, timeoutMs, tls),
+      tenantNameProblem: natsNameProblem,
+      // kine connects as the DataStore's user: a tenant is only its bucket.
+      tenantName: (tenant) => `bucket ${JSON.stringify(tenant.schema)}`,
+    });
+  }
 
   async check(): Promise<void> {
     await this.call("check", async (progress) => {
@@ -247,7 +258,7 @@ class NatsConnection implements DataStoreConnection {
   }
 
   async provision(tenant: TenantStorage): Promise<void> {
-    const context = this.tenantContext("provision", tenant);
+    const context = this.errors.tenantContext("provision", tenant);
     await this.call(context, async (progress) => {
       const jsm = await this.manager(progress);
       const bucket = kineBucket(tenant.schema);
@@ -258,18 +269,17 @@ class NatsConnection implements DataStoreConnection {
         await jsm.streams.add(bucket);
       } catch (error) {
         if (!(error instanceof JetStreamApiError && error.code === STREAM_NAME_IN_USE)) throw error;
-        throw new DataStoreError(
-          this.dataStore,
-          "InvalidConfiguration",
-          `${context}: bucket "${tenant.schema}" already exists on ${this.where} with a configuration other than kine's (history 10, 1 replica, file storage, deny delete, allow direct, description "${KINE_BUCKET_DESCRIPTION}"): kine would refuse to start on it, so it is left alone`,
-          { cause: error },
+        throw this.errors.invalid(
+          context,
+          `bucket "${tenant.schema}" already exists on ${this.where} with a configuration other than kine's (history 10, 1 replica, file storage, deny delete, allow direct, description "${KINE_BUCKET_DESCRIPTION}"): kine would refuse to start on it, so it is left alone`,
+          error,
         );
       }
     });
   }
 
   async isProvisioned(tenant: TenantStorage): Promise<boolean> {
-    const context = this.tenantContext("provisioning check", tenant);
+    const context = this.errors.tenantContext("provisioning check", tenant);
     return this.call(context, async (progress) => {
       const config = await this.bucketConfig(progress, tenant.schema);
       return config !== undefined && isAsProvisioned(config, tenant.schema);
@@ -277,7 +287,7 @@ class NatsConnection implements DataStoreConnection {
   }
 
   async teardown(tenant: TenantStorage): Promise<void> {
-    const context = this.tenantContext("teardown", tenant);
+    const context = this.errors.tenantContext("teardown", tenant);
     await this.call(context, async (progress) => {
       const config = await this.bucketConfig(progress, tenant.schema);
       if (config === undefined || !isKineBucket(config, tenant.schema)) return;
@@ -297,13 +307,6 @@ class NatsConnection implements DataStoreConnection {
     this.client = undefined;
     const client = await pending?.catch(() => undefined);
     await client?.close();
-  }
-
-  private tenantContext(operation: string, tenant: TenantStorage): string {
-    const context = `${operation} of tenant bucket ${JSON.stringify(tenant.schema)}`;
-    const problem = natsNameProblem(tenant);
-    if (problem === undefined) return context;
-    throw new DataStoreError(this.dataStore, "InvalidConfiguration", `${context}: ${problem}`);
   }
 
   /** The bucket's stream configuration, or undefined when there is no such bucket. */
@@ -348,11 +351,7 @@ class NatsConnection implements DataStoreConnection {
       return await withDeadline(work(progress), this.timeoutMs);
     } catch (error) {
       if (error instanceof DataStoreError) throw error;
-      const { reason, detail } = diagnose(error, this.tls, this.timeoutMs);
-      const where = reason === "Unreachable" ? `${this.where} unreachable` : `on ${this.where}`;
-      throw new DataStoreError(this.dataStore, reason, `${context}: ${progress.step} failed, ${where}: ${detail}`, {
-        cause: error,
-      });
+      throw this.errors.failure(context, progress.step, error);
     }
   }
 }

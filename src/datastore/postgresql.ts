@@ -18,12 +18,8 @@ import {
   type QueryConfig,
 } from "pg";
 import { checkedEndpoints, checkedTls, invalidConfiguration } from "./config-checks.js";
-import {
-  type DataStoreConnection,
-  type DataStoreConnectionConfig,
-  DataStoreError,
-  type TenantStorage,
-} from "./driver.js";
+import type { DataStoreConnection, DataStoreConnectionConfig, TenantStorage } from "./driver.js";
+import { DriverErrors } from "./driver-errors.js";
 import {
   CLIENT_CERTIFICATE_REJECTED,
   type Diagnosis,
@@ -236,14 +232,21 @@ interface StateRow extends Record<string, unknown> {
 
 class PostgresConnection implements DataStoreConnection {
   private readonly pool: Pool;
+  private readonly errors: DriverErrors;
 
   constructor(
-    private readonly dataStore: string,
-    private readonly endpoint: string,
-    private readonly adminUser: string,
-    private readonly timeoutMs: number,
+    dataStore: string,
+    endpoint: string,
+    adminUser: string,
+    timeoutMs: number,
     private readonly client: ClientConfig,
   ) {
+    this.errors = new DriverErrors({
+      dataStore,
+      server: endpoint,
+      diagnose: (error) => diagnose(error, timeoutMs),
+      tenantNameProblem: (tenant) => postgresNameProblem(tenant, adminUser),
+    });
     // Administrative work is light; the server's connection slots are for the tenants' kine.
     this.pool = new Pool({ ...client, max: 4 });
     // An idle connection that breaks (server restart) is dropped by the pool; the next call opens a new one.
@@ -255,15 +258,15 @@ class PostgresConnection implements DataStoreConnection {
   }
 
   async provision(tenant: TenantStorage): Promise<void> {
-    const context = this.tenantContext("provision", tenant);
+    const context = this.errors.tenantContext("provision", tenant);
     const password = passwordProblem(tenant.password);
-    if (password !== undefined) throw this.invalid(`${context}: ${password}`);
+    if (password !== undefined) throw this.errors.invalid(context, password);
     const database = quoteIdentifier(tenant.schema);
     const user = quoteIdentifier(tenant.user);
     await this.withAdminDatabase(context, async (run) => {
       const state = await this.state(run, tenant);
       const refusal = this.foreignProblem(state, tenant);
-      if (refusal !== undefined) throw this.invalid(`${context}: ${refusal}`);
+      if (refusal !== undefined) throw this.errors.invalid(context, refusal);
       // Every time, so a regenerated password takes effect. The comment goes in the same transaction as the role.
       const setPassword =
         state.role === undefined
@@ -300,7 +303,7 @@ class PostgresConnection implements DataStoreConnection {
   }
 
   async isProvisioned(tenant: TenantStorage): Promise<boolean> {
-    const context = this.tenantContext("provisioning check", tenant);
+    const context = this.errors.tenantContext("provisioning check", tenant);
     const state = await this.withAdminDatabase(context, (run) => this.state(run, tenant));
     const ready =
       state.databaseOwner === tenant.user &&
@@ -315,7 +318,7 @@ class PostgresConnection implements DataStoreConnection {
   }
 
   async teardown(tenant: TenantStorage): Promise<void> {
-    const context = this.tenantContext("teardown", tenant);
+    const context = this.errors.tenantContext("teardown", tenant);
     await this.withAdminDatabase(context, async (run) => {
       const state = await this.state(run, tenant);
       // Upstream first revokes the tenant's privileges and hands the database back to the administrator. Dropping
@@ -336,13 +339,6 @@ class PostgresConnection implements DataStoreConnection {
 
   close(): Promise<void> {
     return this.pool.end();
-  }
-
-  private tenantContext(operation: string, tenant: TenantStorage): string {
-    const context = `${operation} of tenant schema "${tenant.schema}" (user "${tenant.user}")`;
-    const problem = postgresNameProblem(tenant, this.adminUser);
-    if (problem === undefined) return context;
-    throw this.invalid(`${context}: ${problem}`);
   }
 
   private async state(run: Run, tenant: TenantStorage): Promise<TenantState> {
@@ -402,7 +398,7 @@ class PostgresConnection implements DataStoreConnection {
     try {
       connection = await this.pool.connect();
     } catch (error) {
-      throw this.failure(context, 'connecting to database "postgres"', error);
+      throw this.errors.failure(context, 'connecting to database "postgres"', error);
     }
     let broken: unknown;
     try {
@@ -421,7 +417,7 @@ class PostgresConnection implements DataStoreConnection {
     try {
       await connection.connect();
     } catch (error) {
-      throw this.failure(context, `connecting to database "${database}"`, error);
+      throw this.errors.failure(context, `connecting to database "${database}"`, error);
     }
     try {
       return await work(this.runner(context, connection, () => undefined));
@@ -438,20 +434,8 @@ class PostgresConnection implements DataStoreConnection {
         return (await connection.query<Row>(query)).rows;
       } catch (error) {
         onError(error);
-        throw this.failure(context, step, error);
+        throw this.errors.failure(context, step, error);
       }
     };
-  }
-
-  private invalid(message: string): DataStoreError {
-    return new DataStoreError(this.dataStore, "InvalidConfiguration", message);
-  }
-
-  private failure(context: string, step: string, error: unknown): DataStoreError {
-    const { reason, detail } = diagnose(error, this.timeoutMs);
-    const where = reason === "Unreachable" ? `${this.endpoint} unreachable` : `on ${this.endpoint}`;
-    return new DataStoreError(this.dataStore, reason, `${context}: ${step} failed, ${where}: ${detail}`, {
-      cause: error,
-    });
   }
 }
