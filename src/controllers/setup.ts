@@ -1,11 +1,10 @@
-// Wires the TenantControlPlane and DataStore controllers into a manager: informers, indexes, event handlers.
+// Composes the Kamaji manager: the informers its controllers share, then the TenantControlPlane, DataStore and
+// per-tenant (soot) controllers, each set up with its own watches.
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
 import type { DataStore, TenantControlPlane } from "../api/v1alpha1/kinds.js";
 import { referencedSecrets } from "../datastore/connection-config.js";
 import { DataStoreConnections } from "../datastore/connections.js";
-import { nameLabel, projectLabel } from "../resources/labels.js";
-import { Controller } from "../runtime/controller.js";
 import { EventRecorder } from "../runtime/events.js";
 import { Informer, objectKey } from "../runtime/informer.js";
 import type { KubeClient, KubeObject } from "../runtime/kube-client.js";
@@ -13,14 +12,17 @@ import { defaultLeaseTimings } from "../runtime/leader-election.js";
 import type { Logger } from "../runtime/logger.js";
 import { Manager } from "../runtime/manager.js";
 import { RuntimeMetrics } from "../runtime/metrics.js";
-import { resourceTypes, type ResourceType } from "../runtime/resource-types.js";
-import { DataStoreReconciler, tcpByDataStoreIndex } from "./datastore/reconciler.js";
-import { SootReconciler } from "./soot/reconciler.js";
+import { resourceTypes } from "../runtime/resource-types.js";
+import { tcpByDataStoreIndex } from "./datastore/reconciler.js";
+import { dataStoreBySecretIndex, setupDataStoreController } from "./datastore/setup.js";
+import { setupSootController } from "./soot/setup.js";
 import { kubeClusterView, startWebhookServer } from "../webhooks/server.js";
 import { ServingCertificateManager } from "../webhooks/serving-certificate.js";
 import { KamajiMetrics } from "./metrics.js";
+import type { SharedControllerDeps } from "./shared-deps.js";
 import type { TenantControlPlaneReconcilerOptions } from "./tenantcontrolplane/reconciler.js";
-import { TenantControlPlaneReconciler } from "./tenantcontrolplane/reconciler.js";
+import { setupTenantControlPlaneController } from "./tenantcontrolplane/setup.js";
+import { metadataOnly } from "./watches.js";
 
 export interface KamajiManagerOptions extends TenantControlPlaneReconcilerOptions {
   readonly client: KubeClient;
@@ -55,7 +57,6 @@ export interface KamajiManager {
 }
 
 export const leaderElectionId = "kamaji.clastix.io";
-const dataStoreSecretIndex = "secretRef";
 
 export function createKamajiManager(options: KamajiManagerOptions): KamajiManager {
   const { client, log } = options;
@@ -79,189 +80,63 @@ export function createKamajiManager(options: KamajiManagerOptions): KamajiManage
     ...(options.metricsAddress === undefined ? {} : { metricsAddress: options.metricsAddress }),
   });
   const informerLog = log.child({ logger: "informer" });
-  const tcps = manager.addInformer(
+  const tenantControlPlanes = manager.addInformer(
     new Informer<TenantControlPlane>(client, resourceTypes.tenantControlPlane, informerLog),
   );
-  tcps.addIndex(tcpByDataStoreIndex, (tcp) => {
+  tenantControlPlanes.addIndex(tcpByDataStoreIndex, (tcp) => {
     const name = tcp.status?.storage?.dataStoreName;
     return name === undefined || name === "" ? [] : [name];
   });
   const dataStores = manager.addInformer(new Informer<DataStore>(client, resourceTypes.dataStore, informerLog));
-  dataStores.addIndex(dataStoreSecretIndex, referencedSecrets);
+  dataStores.addIndex(dataStoreBySecretIndex, referencedSecrets);
   // Secrets are only watched to trigger reconciles; reconciles read them from the API, so the cache drops data.
   const secrets = manager.addInformer(
-    new Informer<KubeObject>(client, resourceTypes.secret, informerLog, {
-      transform: (secret) => ({ apiVersion: secret.apiVersion, kind: secret.kind, metadata: secret.metadata }),
-    }),
+    new Informer<KubeObject>(client, resourceTypes.secret, informerLog, { transform: metadataOnly }),
   );
-  const owned = (type: ResourceType) =>
-    manager.addInformer(
-      new Informer<KubeObject>(client, type, informerLog, {
-        labelSelector: `${projectLabel}=kamaji`,
-        transform: (object) => ({ apiVersion: object.apiVersion, kind: object.kind, metadata: object.metadata }),
-      }),
-    );
 
-  const events = new EventRecorder(client, "kamaji.clastix.io/kamaji", identity, log.child({ logger: "events" }));
   const connections = new DataStoreConnections(log.child({ logger: "datastore" }));
-  const kamajiMetrics = new KamajiMetrics(metrics.registry, tcps, dataStores, { version: options.version, commit: "" });
-
-  const tcpController = new Controller({
-    name: "tenantcontrolplane",
-    workers: options.maxConcurrentReconciles,
-    reconcileTimeoutMs: options.reconcileTimeoutMs,
-    log,
-    metrics,
-    reconciler: new TenantControlPlaneReconciler({
-      client,
-      events,
-      connections,
-      dataStores,
-      options,
-      observeStep: (handler, seconds) => {
-        kamajiMetrics.handlerTime.observe({ handler }, seconds);
-      },
-    }),
+  const kamajiMetrics = new KamajiMetrics(metrics.registry, tenantControlPlanes, dataStores, {
+    version: options.version,
+    commit: "",
   });
-  const dataStoreController = new Controller({
-    name: "datastore",
-    workers: 1,
-    reconcileTimeoutMs: options.reconcileTimeoutMs,
-    log,
-    metrics,
-    // A broken DataStore is retried from 1 s up to 10 s apart: its tenants wait on it, and one connection attempt
-    // is cheap (a DataStore created just before its server starts, as the chart's, was otherwise ready ~30 s late).
-    backoff: { baseMs: 1_000, maxMs: 10_000 },
-    reconciler: new DataStoreReconciler({
-      client,
-      events,
-      connections,
-      tenantControlPlanes: tcps,
-      fieldManager: options.fieldManager,
-      recheckAfterMs: options.dataStoreRecheckMs ?? 30_000,
-      onReady: (name) => {
-        for (const tcp of tcps.list()) {
-          if ((tcp.spec.dataStore || options.defaultDataStore) === name) tcpController.enqueue(objectKey(tcp.metadata));
-        }
-      },
-    }),
-  });
-  const soot = new SootReconciler({
+  const shared: SharedControllerDeps = {
+    manager,
     client,
-    tenantControlPlanes: tcps,
-    fieldManager: options.fieldManager,
-    log: log.child({ logger: "soot" }),
-    enqueue: (key) => {
-      sootController.enqueue(key);
-    },
-  });
-  const sootController = new Controller({
-    name: "soot",
-    workers: options.maxConcurrentReconciles,
-    reconcileTimeoutMs: options.reconcileTimeoutMs,
-    log: log.child({ logger: "soot" }),
+    log,
     metrics,
-    // An unreachable tenant is retried from 1 s up to 1 min apart, on its own key: the others go on.
-    backoff: { baseMs: 1_000, maxMs: 60_000 },
-    reconciler: soot,
-  });
-  manager.addController(tcpController);
-  manager.addController(dataStoreController);
-  manager.addController(sootController);
+    reconcileTimeoutMs: options.reconcileTimeoutMs,
+    events: new EventRecorder(client, "kamaji.clastix.io/kamaji", identity, log.child({ logger: "events" })),
+    connections,
+    tenantControlPlanes,
+    dataStores,
+    secrets,
+  };
 
-  const enqueueTcp = (tcp: TenantControlPlane) => {
-    tcpController.enqueue(objectKey(tcp.metadata));
-  };
-  const enqueueDataStoreOf = (tcp: TenantControlPlane) => {
-    const name = tcp.status?.storage?.dataStoreName;
-    if (name !== undefined && name !== "") dataStoreController.enqueue(name);
-  };
-  tcps.on({
-    add: (tcp) => {
-      enqueueTcp(tcp);
-      enqueueDataStoreOf(tcp);
-      sootController.enqueue(objectKey(tcp.metadata));
-    },
-    update: (old, tcp) => {
-      if (specOrMetadataChanged(old, tcp) || tenantAccessChanged(old, tcp)) {
-        sootController.enqueue(objectKey(tcp.metadata));
-      }
-      // The per-tenant controller's bootstrap is what turns a new tenant Ready.
-      if (old.status?.kubeadmPhase?.bootstrapToken.checksum !== tcp.status?.kubeadmPhase?.bootstrapToken.checksum) {
-        enqueueTcp(tcp);
-      }
-      // Status-only changes are this controller's own writes; reacting to them would only loop.
-      if (specOrMetadataChanged(old, tcp)) enqueueTcp(tcp);
-      if (old.status?.storage?.dataStoreName !== tcp.status?.storage?.dataStoreName) {
-        enqueueDataStoreOf(old);
-        enqueueDataStoreOf(tcp);
-      }
-    },
-    delete: (tcp) => {
-      enqueueDataStoreOf(tcp);
-      sootController.enqueue(objectKey(tcp.metadata));
+  const tenantControlPlaneController = setupTenantControlPlaneController({
+    ...shared,
+    workers: options.maxConcurrentReconciles,
+    options,
+    observeStep: (handler, seconds) => {
+      kamajiMetrics.handlerTime.observe({ handler }, seconds);
     },
   });
-  const enqueueOwner = (object: KubeObject) => {
-    const owner = object.metadata.ownerReferences?.find(
-      (ref) => ref.controller === true && ref.kind === "TenantControlPlane",
-    );
-    if (owner !== undefined && object.metadata.namespace !== undefined) {
-      tcpController.enqueue(`${object.metadata.namespace}/${owner.name}`);
-    }
-  };
-  const ownerHandlers = {
-    add: enqueueOwner,
-    update: (_old: KubeObject, now: KubeObject) => {
-      enqueueOwner(now);
+  setupDataStoreController({
+    ...shared,
+    fieldManager: options.fieldManager,
+    recheckAfterMs: options.dataStoreRecheckMs ?? 30_000,
+    // The tenants waiting on that DataStore: those naming it, and those with no spec.dataStore when it is the default.
+    onReady: (name) => {
+      for (const tcp of tenantControlPlanes.list()) {
+        if ((tcp.spec.dataStore || options.defaultDataStore) === name) {
+          tenantControlPlaneController.enqueue(objectKey(tcp.metadata));
+        }
+      }
     },
-    delete: enqueueOwner,
-  };
-  for (const type of [resourceTypes.deployment, resourceTypes.service, resourceTypes.configMap])
-    owned(type).on(ownerHandlers);
-  // Control-plane pods (labelled with their TCP's name): their states feed the Ready condition's diagnosis.
-  const enqueuePodOwner = (pod: KubeObject) => {
-    const tcp = pod.metadata.labels?.[nameLabel];
-    if (tcp !== undefined && pod.metadata.namespace !== undefined)
-      tcpController.enqueue(`${pod.metadata.namespace}/${tcp}`);
-  };
-  manager
-    .addInformer(
-      new Informer<KubeObject>(client, resourceTypes.pod, informerLog, {
-        labelSelector: nameLabel,
-        transform: (pod) => ({ apiVersion: pod.apiVersion, kind: pod.kind, metadata: pod.metadata }),
-      }),
-    )
-    .on({
-      add: enqueuePodOwner,
-      update: (_old, pod) => {
-        enqueuePodOwner(pod);
-      },
-      delete: enqueuePodOwner,
-    });
-  const onSecret = (secret: KubeObject) => {
-    enqueueOwner(secret);
-    enqueueDataStoresReferencing(secret);
-  };
-  secrets.on({
-    add: onSecret,
-    update: (_old, secret) => {
-      onSecret(secret);
-    },
-    delete: onSecret,
   });
-  function enqueueDataStoresReferencing(secret: KubeObject) {
-    for (const dataStore of dataStores.byIndex(dataStoreSecretIndex, objectKey(secret.metadata))) {
-      dataStoreController.enqueue(dataStore.metadata.name ?? "");
-    }
-  }
-  dataStores.on({
-    add: (ds) => {
-      dataStoreController.enqueue(ds.metadata.name ?? "");
-    },
-    update: (_old, ds) => {
-      dataStoreController.enqueue(ds.metadata.name ?? "");
-    },
+  const soot = setupSootController({
+    ...shared,
+    workers: options.maxConcurrentReconciles,
+    fieldManager: options.fieldManager,
   });
 
   return {
@@ -319,28 +194,4 @@ async function startWebhooks(
       await server.close();
     },
   };
-}
-
-/** What the per-tenant controller depends on besides the spec: whether the API serves, where, with what keys. */
-function tenantAccessChanged(old: TenantControlPlane, now: TenantControlPlane): boolean {
-  const a = old.status;
-  const b = now.status;
-  return (
-    a?.kubernetesResources?.version?.status !== b?.kubernetesResources?.version?.status ||
-    a?.kubernetesResources?.deployment?.readyReplicas !== b?.kubernetesResources?.deployment?.readyReplicas ||
-    a?.controlPlaneEndpoint !== b?.controlPlaneEndpoint ||
-    a?.kubeconfig?.admin?.checksum !== b?.kubeconfig?.admin?.checksum
-  );
-}
-
-function specOrMetadataChanged(old: TenantControlPlane, now: TenantControlPlane): boolean {
-  const a = old.metadata;
-  const b = now.metadata;
-  return (
-    a.generation !== b.generation ||
-    a.deletionTimestamp !== b.deletionTimestamp ||
-    JSON.stringify(a.annotations) !== JSON.stringify(b.annotations) ||
-    JSON.stringify(a.labels) !== JSON.stringify(b.labels) ||
-    JSON.stringify(a.finalizers) !== JSON.stringify(b.finalizers)
-  );
 }
