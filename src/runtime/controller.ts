@@ -90,12 +90,10 @@ export class Controller {
     try {
       const result = await reconciler.reconcile(key, { log, signal });
       this.queue.forget(key);
-      if (result?.requeueAfterMs !== undefined) {
-        metrics.reconcileTotal.inc({ controller: name, result: "requeue_after" });
-        this.queue.addAfter(key, result.requeueAfterMs);
-      } else {
-        metrics.reconcileTotal.inc({ controller: name, result: "success" });
-      }
+      const outcome = result?.requeueAfterMs === undefined ? "success" : "requeue_after";
+      metrics.reconcileTotal.inc({ controller: name, result: outcome });
+      if (result?.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
+      log.debug({ result: outcome, requeueAfterMs: result?.requeueAfterMs }, "reconciled");
     } catch (error) {
       metrics.reconcileTotal.inc({ controller: name, result: "error" });
       metrics.reconcileErrors.inc({ controller: name });

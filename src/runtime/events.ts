@@ -2,7 +2,7 @@
 // and note) within the series window updates the first event's series count instead of creating another one.
 import { randomBytes } from "node:crypto";
 import type { Logger } from "./logger.js";
-import type { KubeClient, KubeObject } from "./kube-client.js";
+import type { CallOptions, KubeClient, KubeObject } from "./kube-client.js";
 import { resourceTypes } from "./resource-types.js";
 import { microTime } from "./time.js";
 
@@ -35,8 +35,12 @@ export class EventRecorder {
     private readonly log: Logger,
   ) {}
 
-  /** Records the event; failures are logged, never thrown (an event must not fail a reconcile). */
-  async record(regarding: KubeObject, event: EventRecord): Promise<void> {
+  /**
+   * Records the event; failures are logged, never thrown (an event must not fail a reconcile). With a signal that
+   * has fired (a stopped or deposed reconcile), nothing is recorded.
+   */
+  async record(regarding: KubeObject, event: EventRecord, call: CallOptions = {}): Promise<void> {
+    if (call.signal?.aborted) return;
     const { metadata } = regarding;
     // Events of cluster-scoped objects (DataStores) live in "default", as kubectl and client-go put them.
     const namespace = metadata.namespace ?? "default";
@@ -47,32 +51,35 @@ export class EventRecorder {
       if (series !== undefined && now.getTime() - series.lastAt < SERIES_WINDOW_MS) {
         series.count += 1;
         series.lastAt = now.getTime();
-        await this.client.patch(resourceTypes.event, series.name, series.namespace, {
-          series: { count: series.count, lastObservedTime: microTime(now) },
-        });
+        const change = { series: { count: series.count, lastObservedTime: microTime(now) } };
+        await this.client.patch(resourceTypes.event, series.name, series.namespace, change, undefined, call);
         return;
       }
       const name = `${metadata.name ?? "object"}.${randomBytes(8).toString("hex")}`;
-      await this.client.create(resourceTypes.event, {
-        apiVersion: "events.k8s.io/v1",
-        kind: "Event",
-        metadata: { name, namespace },
-        eventTime: microTime(now),
-        reportingController: this.controller,
-        reportingInstance: this.instance,
-        type: event.type,
-        reason: event.reason,
-        action: event.action,
-        note: event.note.slice(0, 1024),
-        regarding: {
-          apiVersion: regarding.apiVersion,
-          kind: regarding.kind,
-          name: metadata.name,
-          namespace: metadata.namespace,
-          uid: metadata.uid,
-          resourceVersion: metadata.resourceVersion,
-        },
-      } as KubeObject);
+      await this.client.create(
+        resourceTypes.event,
+        {
+          apiVersion: "events.k8s.io/v1",
+          kind: "Event",
+          metadata: { name, namespace },
+          eventTime: microTime(now),
+          reportingController: this.controller,
+          reportingInstance: this.instance,
+          type: event.type,
+          reason: event.reason,
+          action: event.action,
+          note: event.note.slice(0, 1024),
+          regarding: {
+            apiVersion: regarding.apiVersion,
+            kind: regarding.kind,
+            name: metadata.name,
+            namespace: metadata.namespace,
+            uid: metadata.uid,
+            resourceVersion: metadata.resourceVersion,
+          },
+        } as KubeObject,
+        call,
+      );
       this.#series.set(key, { name, namespace, count: 1, lastAt: now.getTime() });
       this.#forgetOldSeries(now.getTime());
     } catch (error) {

@@ -77,7 +77,12 @@ export interface WatchOptions extends ListOptions {
   timeoutSeconds?: number;
 }
 
-export interface ApplyOptions {
+/** What every call accepts: a signal that abandons it (the request is destroyed, the call rejects). */
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+}
+
+export interface ApplyOptions extends CallOptions {
   /** `dryRun=All`: the answer is the object as it would be stored; nothing is persisted. */
   readonly dryRun?: boolean;
 }
@@ -88,7 +93,9 @@ interface RequestSpec {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   contentType?: string;
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
+  /** A watch stays open: no request deadline. */
+  watch?: boolean;
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -98,21 +105,49 @@ export interface KubeClientOptions {
   readonly requestTimeoutMs?: number;
 }
 
+/** What a client bound to a signal shares with the client it was made from. */
+interface SharedTransport {
+  readonly agent: Agent;
+  readonly tlsOptions: Promise<RequestOptions>;
+  readonly signal: AbortSignal;
+}
+
 export class KubeClient {
   readonly server: string;
   readonly #agent: Agent;
   readonly #kubeConfig: KubeConfig;
   readonly #tlsOptions: Promise<RequestOptions>;
   readonly #requestTimeoutMs: number;
+  /** Set on a client made by withSignal: every call it makes is abandoned when this aborts. */
+  readonly #boundSignal: AbortSignal | undefined;
 
-  constructor(kubeConfig: KubeConfig, options: KubeClientOptions = {}) {
+  constructor(kubeConfig: KubeConfig, options: KubeClientOptions = {}, shared?: SharedTransport) {
     const cluster = kubeConfig.getCurrentCluster();
     if (cluster === null) throw new Error("kubeconfig has no current cluster");
     this.server = cluster.server.replace(/\/$/, "");
     this.#kubeConfig = kubeConfig;
-    this.#agent = new Agent({ keepAlive: true, maxSockets: 32 });
-    this.#tlsOptions = this.#credentials();
+    this.#agent = shared?.agent ?? new Agent({ keepAlive: true, maxSockets: 32 });
+    this.#tlsOptions = shared?.tlsOptions ?? this.#credentials();
+    this.#boundSignal = shared?.signal;
     this.#requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  }
+
+  /** The same credentials over connections of its own (leader election must not queue behind other calls). */
+  withSeparateConnections(): KubeClient {
+    return new KubeClient(this.#kubeConfig, { requestTimeoutMs: this.#requestTimeoutMs });
+  }
+
+  /**
+   * This client with every call bound to `signal` (besides any signal a call gives): what a reconcile uses, so that
+   * a stop or a lost lease abandons its requests instead of letting them land later.
+   */
+  withSignal(signal: AbortSignal): KubeClient {
+    const bound = this.#boundSignal === undefined ? signal : AbortSignal.any([this.#boundSignal, signal]);
+    return new KubeClient(
+      this.#kubeConfig,
+      { requestTimeoutMs: this.#requestTimeoutMs },
+      { agent: this.#agent, tlsOptions: this.#tlsOptions, signal: bound },
+    );
   }
 
   /** From a kubeconfig file, or in-cluster configuration when no path is given and the pod has one. */
@@ -123,29 +158,45 @@ export class KubeClient {
     return new KubeClient(kubeConfig);
   }
 
-  async get<T extends KubeObject>(type: ResourceType, name: string, namespace?: string): Promise<T | undefined> {
+  async get<T extends KubeObject>(
+    type: ResourceType,
+    name: string,
+    namespace?: string,
+    call: CallOptions = {},
+  ): Promise<T | undefined> {
     try {
-      return await this.request<T>({ method: "GET", path: resourcePath(type, namespace, name) });
+      return await this.request<T>({ method: "GET", path: resourcePath(type, namespace, name), signal: call.signal });
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
     }
   }
 
-  list<T extends KubeObject>(type: ResourceType, options: ListOptions = {}): Promise<ObjectList<T>> {
-    const { namespace, ...query } = options;
-    return this.request<ObjectList<T>>({ method: "GET", path: resourcePath(type, namespace), query: { ...query } });
+  list<T extends KubeObject>(type: ResourceType, options: ListOptions & CallOptions = {}): Promise<ObjectList<T>> {
+    const { namespace, signal, ...query } = options;
+    return this.request<ObjectList<T>>({
+      method: "GET",
+      path: resourcePath(type, namespace),
+      query: { ...query },
+      signal,
+    });
   }
 
-  create<T extends KubeObject>(type: ResourceType, object: T): Promise<T> {
-    return this.request<T>({ method: "POST", path: resourcePath(type, object.metadata.namespace), body: object });
+  create<T extends KubeObject>(type: ResourceType, object: T, call: CallOptions = {}): Promise<T> {
+    const path = resourcePath(type, object.metadata.namespace);
+    return this.request<T>({ method: "POST", path, body: object, signal: call.signal });
   }
 
   /** Replaces the object; its metadata.resourceVersion makes this fail with a Conflict if it changed meanwhile. */
-  update<T extends KubeObject>(type: ResourceType, object: T): Promise<T> {
+  update<T extends KubeObject>(type: ResourceType, object: T, call: CallOptions = {}): Promise<T> {
     const { name, namespace } = object.metadata;
     if (name === undefined) throw new Error(`update of a ${type.kind} without metadata.name`);
-    return this.request<T>({ method: "PUT", path: resourcePath(type, namespace, name), body: object });
+    return this.request<T>({
+      method: "PUT",
+      path: resourcePath(type, namespace, name),
+      body: object,
+      signal: call.signal,
+    });
   }
 
   /**
@@ -167,16 +218,18 @@ export class KubeClient {
       query: { fieldManager, force: true, dryRun: options.dryRun ? "All" : undefined },
       body: object,
       contentType: "application/apply-patch+yaml",
+      signal: options.signal,
     });
   }
 
   /** Deletes the object (dependents in the background); false when it did not exist. */
-  async delete(type: ResourceType, name: string, namespace?: string): Promise<boolean> {
+  async delete(type: ResourceType, name: string, namespace?: string, call: CallOptions = {}): Promise<boolean> {
     try {
       await this.request({
         method: "DELETE",
         path: resourcePath(type, namespace, name),
         body: { kind: "DeleteOptions", apiVersion: "v1", propagationPolicy: "Background" },
+        signal: call.signal,
       });
       return true;
     } catch (error) {
@@ -192,12 +245,14 @@ export class KubeClient {
     namespace: string | undefined,
     patch: unknown,
     subresource?: "status",
+    call: CallOptions = {},
   ): Promise<T> {
     return this.request<T>({
       method: "PATCH",
       path: resourcePath(type, namespace, name, subresource),
       body: patch,
       contentType: Array.isArray(patch) ? "application/json-patch+json" : "application/merge-patch+json",
+      signal: call.signal,
     });
   }
 
@@ -218,6 +273,7 @@ export class KubeClient {
       path,
       query: { ...query, watch: true, allowWatchBookmarks: true },
       signal,
+      watch: true,
     });
     const what = `watch ${path}`;
     if (response.statusCode !== 200) throw await errorFromResponse(response, what);
@@ -251,11 +307,15 @@ export class KubeClient {
     return (text === "" ? undefined : JSON.parse(text)) as T;
   }
 
+  /** Closes the connections; a client made by withSignal shares them and leaves that to its origin. */
   close(): void {
-    this.#agent.destroy();
+    if (this.#boundSignal === undefined) this.#agent.destroy();
   }
 
   async #send(spec: RequestSpec): Promise<IncomingMessage> {
+    const signals = [spec.signal, this.#boundSignal].filter((s) => s !== undefined);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    signal?.throwIfAborted();
     const tls = await this.#tlsOptions;
     const headers = await this.#authHeaders();
     const url = new URL(this.server + spec.path);
@@ -270,7 +330,7 @@ export class KubeClient {
           ...tls,
           agent: this.#agent,
           method: spec.method,
-          signal: spec.signal,
+          signal,
           headers: {
             ...headers,
             accept: "application/json",
@@ -281,8 +341,8 @@ export class KubeClient {
         },
         resolve,
       );
-      // Watches stay open; only plain requests get a deadline.
-      if (spec.signal === undefined) {
+      // Watches stay open; plain requests get a deadline besides their caller's signal.
+      if (spec.watch !== true) {
         request.setTimeout(this.#requestTimeoutMs, () => {
           request.destroy(new Error(`${spec.method} ${spec.path}: no answer in ${this.#requestTimeoutMs} ms`));
         });

@@ -30,15 +30,23 @@ export class Manager {
   readonly #leaderRunnables: Runnable[] = [];
   readonly #servers: Server[] = [];
   readonly #elector: LeaderElector | undefined;
+  /** The elector's own connections: a renewal never queues behind reconciles on a stalled one. */
+  readonly #electionClient: KubeClient | undefined;
 
   constructor(private readonly options: ManagerOptions) {
     const { leaderElection, client, log, metrics } = options;
+    this.#electionClient = leaderElection === undefined ? undefined : client.withSeparateConnections();
     this.#elector =
-      leaderElection === undefined
+      leaderElection === undefined || this.#electionClient === undefined
         ? undefined
-        : new LeaderElector(client, leaderElection, log.child({ logger: "leader-election" }), (leading) => {
-            metrics.leader.set({ name: leaderElection.name }, leading ? 1 : 0);
-          });
+        : new LeaderElector(
+            this.#electionClient,
+            leaderElection,
+            log.child({ logger: "leader-election" }),
+            (leading) => {
+              metrics.leader.set({ name: leaderElection.name }, leading ? 1 : 0);
+            },
+          );
   }
 
   /** True while this process holds the lease (always, without leader election). */
@@ -97,6 +105,7 @@ export class Manager {
       internal.abort();
       await informersDone;
       await this.#elector?.release();
+      this.#electionClient?.close();
       await Promise.all(this.#servers.map(closeServer));
       log.info({ outcome }, "manager stopped");
     }

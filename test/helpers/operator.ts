@@ -70,6 +70,14 @@ export function etcdDataStore(name: string, etcd: TestEtcd, secretName = `${name
   }));
 }
 
+/** The test etcd registered as DataStore "etcd" (with its Secret), and the namespace the tenants go in. */
+export async function addEtcdDataStoreAndNamespace(env: OperatorEnvironment, namespace: string): Promise<void> {
+  const { secret, dataStore } = etcdDataStore("etcd", env.etcd);
+  await env.cluster.kubectl(["apply", "-f", "-"], JSON.stringify(secret));
+  await env.cluster.kubectl(["apply", "-f", "-"], JSON.stringify(dataStore));
+  await env.cluster.kubectl(["create", "namespace", namespace]);
+}
+
 export async function startOperatorEnvironment(): Promise<OperatorEnvironment> {
   const cluster = await startTestApiTier();
   try {
@@ -104,7 +112,16 @@ export interface RunningManager {
 
 export function startManager(
   env: OperatorEnvironment,
-  options: { leaderElection?: boolean; defaultDataStore?: string; healthPort?: number; metricsPort?: number } = {},
+  options: {
+    leaderElection?: boolean;
+    defaultDataStore?: string;
+    healthPort?: number;
+    metricsPort?: number;
+    /** Another way to the same API server (e.g. through a proxy); default the api tier's kubeconfig. */
+    kubeconfig?: string;
+    /** Default "kamaji", as the chart's; tests that must tell two managers' writes apart give each its own. */
+    fieldManager?: string;
+  } = {},
 ): RunningManager {
   const logs: string[] = [];
   const sink = new Writable({
@@ -115,11 +132,11 @@ export function startManager(
       callback();
     },
   });
-  const client = KubeClient.load(env.cluster.kubeconfig);
+  const client = KubeClient.load(options.kubeconfig ?? env.cluster.kubeconfig);
   const kamaji = createKamajiManager({
     client,
     log: createLogger("debug", sink),
-    fieldManager: "kamaji",
+    fieldManager: options.fieldManager ?? "kamaji",
     version: "test",
     maxConcurrentReconciles: 4,
     reconcileTimeoutMs: 30_000,
@@ -146,6 +163,28 @@ export function startManager(
       return done;
     },
   };
+}
+
+/**
+ * Waits for a reconcile of `key` by `controller` that the manager logged after its `sinceLine`-th log line: the
+ * marker that a change was seen and acted on (or deliberately not), so a test need not sleep to show "nothing
+ * happened".
+ */
+export async function reconciledAfter(
+  manager: RunningManager,
+  controller: string,
+  key: string,
+  sinceLine: number,
+): Promise<void> {
+  await waitFor(
+    `a reconcile of ${key} by the ${controller} controller`,
+    () =>
+      manager.logs.slice(sinceLine).some((line) => {
+        const entry = JSON.parse(line) as { msg?: string; controller?: string; key?: string };
+        return entry.msg === "reconciled" && entry.controller === controller && entry.key === key;
+      }) || undefined,
+    30_000,
+  );
 }
 
 export interface TenantControlPlaneObject {

@@ -6,7 +6,7 @@ import { resourceTypes } from "../../src/runtime/resource-types.js";
 import { freePort } from "../../tools/cluster/ports.js";
 import { waitFor } from "../../tools/cluster/wait.js";
 import {
-  etcdDataStore,
+  addEtcdDataStoreAndNamespace,
   startManager,
   startOperatorEnvironment,
   tenantControlPlane,
@@ -42,10 +42,7 @@ describe("leader election between two managers", { timeout: 300_000 }, () => {
 
   before(async () => {
     env = await startOperatorEnvironment();
-    const { secret, dataStore } = etcdDataStore("etcd", env.etcd);
-    await env.cluster.kubectl(["apply", "-f", "-"], JSON.stringify(secret));
-    await env.cluster.kubectl(["apply", "-f", "-"], JSON.stringify(dataStore));
-    await env.cluster.kubectl(["create", "namespace", ns]);
+    await addEtcdDataStoreAndNamespace(env, ns);
   });
 
   after(async () => {

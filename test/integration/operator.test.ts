@@ -3,12 +3,13 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { after, before, describe, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { resourceTypes } from "../../src/runtime/resource-types.js";
 import { waitFor } from "../../tools/cluster/wait.js";
 import {
+  addEtcdDataStoreAndNamespace,
   etcdDataStore,
   getTcp,
+  reconciledAfter,
   startManager,
   startOperatorEnvironment,
   tenantControlPlane,
@@ -59,10 +60,7 @@ describe("operator on the api tier with an etcd DataStore", { timeout: 600_000 }
 
   before(async () => {
     env = await startOperatorEnvironment();
-    const { secret, dataStore } = etcdDataStore("etcd", env.etcd);
-    await env.cluster.kubectl(["apply", "-f", "-"], JSON.stringify(secret));
-    await env.cluster.kubectl(["apply", "-f", "-"], JSON.stringify(dataStore));
-    await env.cluster.kubectl(["create", "namespace", ns]);
+    await addEtcdDataStoreAndNamespace(env, ns);
     manager = startManager(env, { defaultDataStore: "etcd" });
   });
 
@@ -176,8 +174,9 @@ describe("operator on the api tier with an etcd DataStore", { timeout: 600_000 }
 
   test("re-reconciling changes nothing; a spec change rolls the Deployment exactly once", async () => {
     const before = await env.client.get<any>(resourceTypes.deployment, "alpha", ns);
+    const beforeAnnotation = manager.logs.length;
     await env.cluster.kubectl(["annotate", "tcp", "-n", ns, "alpha", "touched=1"]);
-    await sleep(3_000);
+    await reconciledAfter(manager, "tenantcontrolplane", `${ns}/alpha`, beforeAnnotation);
     const touched = await env.client.get<any>(resourceTypes.deployment, "alpha", ns);
     assert.equal(touched.metadata.generation, before.metadata.generation, "an annotation does not roll the pods");
 
@@ -200,7 +199,10 @@ describe("operator on the api tier with an etcd DataStore", { timeout: 600_000 }
       30_000,
     );
     await waitReconciled(env, "alpha", ns);
-    await sleep(3_000);
+    // A reconcile loop would change the Deployment on every pass: one more pass, woken on purpose, must not.
+    const settledAt = manager.logs.length;
+    await env.cluster.kubectl(["annotate", "tcp", "-n", ns, "alpha", "touched=2", "--overwrite"]);
+    await reconciledAfter(manager, "tenantcontrolplane", `${ns}/alpha`, settledAt);
     const settled = await env.client.get<any>(resourceTypes.deployment, "alpha", ns);
     assert.equal(rolled.metadata.generation, Number(before.metadata.generation) + 1);
     assert.equal(settled.metadata.generation, rolled.metadata.generation, "no reconcile loop after the change");

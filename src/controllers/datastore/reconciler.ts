@@ -36,8 +36,9 @@ export interface DataStoreReconcilerDeps {
 export class DataStoreReconciler implements Reconciler {
   constructor(private readonly deps: DataStoreReconcilerDeps) {}
 
-  async reconcile(name: string, { log }: ReconcileContext): Promise<ReconcileResult | undefined> {
-    const { client } = this.deps;
+  async reconcile(name: string, { log, signal }: ReconcileContext): Promise<ReconcileResult | undefined> {
+    // Every call is abandoned when the reconcile is stopped or deposed: nothing it sent lands later.
+    const client = this.deps.client.withSignal(signal);
     const dataStore = await client.get<DataStore>(resourceTypes.dataStore, name);
     if (dataStore === undefined) {
       this.deps.connections.forget(name);
@@ -60,7 +61,7 @@ export class DataStoreReconciler implements Reconciler {
         message: inUse ? `still used by ${usedBy.join(", ")}` : "no TenantControlPlane uses it",
         observedGeneration: dataStore.metadata.generation,
       });
-      await this.#writeStatus(dataStore, { ...previous, ready: previous?.ready ?? false, usedBy, conditions });
+      await this.#writeStatus(client, dataStore, { ...previous, ready: previous?.ready ?? false, usedBy, conditions });
       if (!inUse) {
         await removeFinalizer(client, resourceTypes.dataStore, dataStore, dataStoreInUseFinalizer);
         this.deps.connections.forget(name);
@@ -77,11 +78,13 @@ export class DataStoreReconciler implements Reconciler {
       });
     }
 
-    const check = await this.#check(dataStore);
+    const check = await this.#check(client, dataStore);
+    // A check cut short by a stop says nothing about the server: write no condition from it.
+    signal.throwIfAborted();
     const wasReady = previous?.ready === true;
     conditions = setCondition(conditions, { ...check, observedGeneration: dataStore.metadata.generation });
     const ready = check.status === "True";
-    await this.#writeStatus(dataStore, {
+    await this.#writeStatus(client, dataStore, {
       observedGeneration: dataStore.metadata.generation,
       usedBy,
       conditions,
@@ -90,32 +93,24 @@ export class DataStoreReconciler implements Reconciler {
     if (!ready) {
       const transition = findCondition(previous?.conditions as Condition[] | undefined, dataStoreValidationCondition);
       if (transition?.reason !== check.reason || transition.message !== check.message || wasReady) {
-        await this.deps.events.record(dataStore, {
-          type: "Warning",
-          reason: check.reason,
-          action: "Validate",
-          note: check.message,
-        });
+        const warning = { type: "Warning", reason: check.reason, action: "Validate", note: check.message } as const;
+        await this.deps.events.record(dataStore, warning, { signal });
       }
       throw new Error(check.message);
     }
     if (!wasReady) {
-      await this.deps.events.record(dataStore, {
-        type: "Normal",
-        reason: check.reason,
-        action: "Validate",
-        note: check.message,
-      });
+      const valid = { type: "Normal", reason: check.reason, action: "Validate", note: check.message } as const;
+      await this.deps.events.record(dataStore, valid, { signal });
       this.deps.onReady(name);
     }
     return { requeueAfterMs: this.deps.recheckAfterMs };
   }
 
-  async #check(dataStore: DataStore): Promise<ConditionUpdate> {
+  async #check(client: KubeClient, dataStore: DataStore): Promise<ConditionUpdate> {
     const name = dataStore.metadata.name ?? "";
     const base = { type: dataStoreValidationCondition };
     try {
-      const config = await resolveConnectionConfig(this.deps.client, dataStore);
+      const config = await resolveConnectionConfig(client, dataStore);
       await this.deps.connections.get(config).check();
       return {
         ...base,
@@ -150,9 +145,9 @@ export class DataStoreReconciler implements Reconciler {
       .sort();
   }
 
-  async #writeStatus(dataStore: DataStore, status: DataStoreStatus): Promise<void> {
+  async #writeStatus(client: KubeClient, dataStore: DataStore, status: DataStoreStatus): Promise<void> {
     if (canonicalJson(status) === canonicalJson(dataStore.status ?? {})) return;
-    await this.deps.client.apply(
+    await client.apply(
       resourceTypes.dataStore,
       { apiVersion, kind: "DataStore", metadata: { name: dataStore.metadata.name }, status } as never,
       this.deps.fieldManager,

@@ -63,27 +63,30 @@ export class SootReconciler implements Reconciler {
     }
     if (isPaused(tcp.metadata)) return undefined;
     const session = await this.#session(key, tcp, context.log);
-    const plan = tenantPlan(tcp, await this.#inputs(tcp));
+    // Both sides' calls are abandoned when the reconcile is stopped or deposed: nothing lands later.
+    const management = this.options.client.withSignal(context.signal);
+    const tenant = session.client.withSignal(context.signal);
+    const plan = tenantPlan(tcp, await this.#inputs(management, tcp));
     const applied = await Promise.all(
       plan.apply.map((object) =>
-        session.client.apply<KubeObject & { data?: Record<string, string> }>(
+        tenant.apply<KubeObject & { data?: Record<string, string> }>(
           tenantResourceTypeOf(object),
           object,
           this.options.fieldManager,
         ),
       ),
     );
-    await Promise.all(plan.remove.map((object) => removeIfOurs(session.client, object)));
+    await Promise.all(plan.remove.map((object) => removeIfOurs(tenant, object)));
     const clusterInfo = applied.find((o) => o.kind === "ConfigMap" && o.metadata.name === "cluster-info");
-    await this.#recordBootstrap(tcp, clusterInfoChecksum(clusterInfo ?? {}));
+    await this.#recordBootstrap(management, tcp, clusterInfoChecksum(clusterInfo ?? {}));
     return { requeueAfterMs: RESYNC_MS };
   }
 
   /** status.kubeadmPhase.bootstrapToken: the cluster-info checksum, written when it changes. */
-  async #recordBootstrap(tcp: TenantControlPlane, checksum: string): Promise<void> {
+  async #recordBootstrap(client: KubeClient, tcp: TenantControlPlane, checksum: string): Promise<void> {
     if (tcp.status?.kubeadmPhase?.bootstrapToken.checksum === checksum) return;
     const bootstrapToken = { checksum, lastUpdate: rfc3339(new Date()) };
-    await this.options.client.patch(
+    await client.patch(
       resourceTypes.tenantControlPlane,
       tcp.metadata.name ?? "",
       tcp.metadata.namespace,
@@ -161,8 +164,7 @@ export class SootReconciler implements Reconciler {
     log.info({ tenant: key, why }, "disconnected from the tenant cluster");
   }
 
-  async #inputs(tcp: TenantControlPlane): Promise<TenantInputs> {
-    const { client } = this.options;
+  async #inputs(client: KubeClient, tcp: TenantControlPlane): Promise<TenantInputs> {
     const namespace = tcp.metadata.namespace ?? "";
     const names = resourceNames(tcp.metadata.name ?? "");
     const [kubeadmConfig, ca] = await Promise.all([

@@ -48,7 +48,8 @@ export class TenantControlPlaneReconciler implements Reconciler {
 
   async reconcile(key: string, { log, signal }: ReconcileContext): Promise<ReconcileResult | undefined> {
     const [namespace = "", name = ""] = key.split("/");
-    const { client } = this.deps;
+    // Every call of this reconcile is abandoned when it is stopped or deposed: nothing it sent lands later.
+    const client = this.deps.client.withSignal(signal);
     const tcp = await client.get<TenantControlPlane>(resourceTypes.tenantControlPlane, name, namespace);
     if (tcp === undefined) return undefined;
     if (isPaused(tcp.metadata)) {
@@ -56,7 +57,7 @@ export class TenantControlPlaneReconciler implements Reconciler {
       return undefined;
     }
     if (tcp.metadata.deletionTimestamp !== undefined) {
-      await this.#finalize(tcp, log);
+      await this.#finalize(client, tcp, log, signal);
       return undefined;
     }
 
@@ -103,19 +104,22 @@ export class TenantControlPlaneReconciler implements Reconciler {
       status.observedGeneration = tcp.metadata.generation;
       status.conditions = withReconciled(status, tcp, "True", "ReconcileSucceeded", "every resource is in place");
       const { health } = context;
-      if (health !== undefined) await this.#reportHealth(tcp, status, health);
-      await this.#writeStatus(tcp, status);
+      if (health !== undefined) await this.#reportHealth(tcp, status, health, signal);
+      await this.#writeStatus(client, tcp, status);
       return health?.recheckAfterMs === undefined ? undefined : { requeueAfterMs: health.recheckAfterMs };
     } catch (error) {
+      // Stopped or deposed: the failure is ours, not the tenant's, and the next leader reconciles it anew.
+      if (signal.aborted) throw error;
       const problem = error instanceof ReconcileProblem ? error : undefined;
       const reason = problem?.reason ?? "ReconcileFailed";
       const message = error instanceof Error ? error.message : String(error);
       status.conditions = withReconciled(status, tcp, "False", reason, message);
-      await this.#writeStatus(tcp, status).catch((writeError: unknown) => {
+      await this.#writeStatus(client, tcp, status).catch((writeError: unknown) => {
         log.warn({ error: writeError }, "could not write the status after a failed reconcile");
       });
       if (problem?.retryAfterMs !== undefined) return { requeueAfterMs: problem.retryAfterMs };
-      await this.deps.events.record(tcp, { type: "Warning", reason, action: "Reconcile", note: message });
+      const warning = { type: "Warning", reason, action: "Reconcile", note: message } as const;
+      await this.deps.events.record(tcp, warning, { signal });
       throw error;
     }
   }
@@ -144,9 +148,13 @@ export class TenantControlPlaneReconciler implements Reconciler {
     return dataStore;
   }
 
-  async #finalize(tcp: TenantControlPlane, log: ReconcileContext["log"]): Promise<void> {
+  async #finalize(
+    client: KubeClient,
+    tcp: TenantControlPlane,
+    log: ReconcileContext["log"],
+    signal: AbortSignal,
+  ): Promise<void> {
     if (!(tcp.metadata.finalizers ?? []).includes(dataStoreFinalizer)) return;
-    const { client } = this.deps;
     const name = tcp.status?.storage?.dataStoreName || tcp.spec.dataStore || this.deps.options.defaultDataStore || "";
     const dataStore = await client.get<DataStore>(resourceTypes.dataStore, name);
     if (dataStore === undefined) {
@@ -162,28 +170,23 @@ export class TenantControlPlaneReconciler implements Reconciler {
     } catch (error) {
       const problem = asProblem(error, `removing schema ${schema} and user ${user}`);
       const message = problem instanceof Error ? problem.message : String(problem);
-      await this.deps.events.record(tcp, {
-        type: "Warning",
-        reason: "DataStoreCleanupFailed",
-        action: "Delete",
-        note: message,
-      });
+      const warning = { type: "Warning", reason: "DataStoreCleanupFailed", action: "Delete", note: message } as const;
+      await this.deps.events.record(tcp, warning, { signal });
       throw problem;
     }
-    await this.#releaseConfigSecret(tcp);
+    await this.#releaseConfigSecret(client, tcp);
     await removeFinalizer(client, resourceTypes.tenantControlPlane, tcp, dataStoreFinalizer);
     log.info({ dataStore: name, schema, user }, "removed the tenant's data, user and grants from the DataStore");
-    await this.deps.events.record(tcp, {
-      type: "Normal",
-      reason: "DataStoreCleanedUp",
-      action: "Delete",
-      note: `removed schema ${schema} and user ${user} from DataStore ${name}`,
-    });
+    const note = `removed schema ${schema} and user ${user} from DataStore ${name}`;
+    await this.deps.events.record(
+      tcp,
+      { type: "Normal", reason: "DataStoreCleanedUp", action: "Delete", note },
+      { signal },
+    );
   }
 
   // The datastore-config Secret holds a finalizer so that the password outlives an accidental Secret deletion.
-  async #releaseConfigSecret(tcp: TenantControlPlane): Promise<void> {
-    const { client } = this.deps;
+  async #releaseConfigSecret(client: KubeClient, tcp: TenantControlPlane): Promise<void> {
     const secret = await client.get<Secret>(
       resourceTypes.secret,
       resourceNames(tcp.metadata.name ?? "").dataStoreConfig,
@@ -193,7 +196,12 @@ export class TenantControlPlaneReconciler implements Reconciler {
   }
 
   /** Condition Ready, and a Warning event whenever a failure's reason or message changes. */
-  async #reportHealth(tcp: TenantControlPlane, status: TenantControlPlaneStatus, health: ControlPlaneHealth) {
+  async #reportHealth(
+    tcp: TenantControlPlane,
+    status: TenantControlPlaneStatus,
+    health: ControlPlaneHealth,
+    signal: AbortSignal,
+  ) {
     const previous = findCondition(status.conditions as Condition[] | undefined, readyCondition);
     status.conditions = setCondition(status.conditions as Condition[] | undefined, {
       type: readyCondition,
@@ -204,18 +212,14 @@ export class TenantControlPlaneReconciler implements Reconciler {
     });
     const changed = previous?.reason !== health.reason || previous.message !== health.message;
     if (changed && !health.ready && !quietHealthReasons.has(health.reason)) {
-      await this.deps.events.record(tcp, {
-        type: "Warning",
-        reason: health.reason,
-        action: "Diagnose",
-        note: health.message,
-      });
+      const warning = { type: "Warning", reason: health.reason, action: "Diagnose", note: health.message } as const;
+      await this.deps.events.record(tcp, warning, { signal });
     }
   }
 
-  async #writeStatus(tcp: TenantControlPlane, status: TenantControlPlaneStatus): Promise<void> {
+  async #writeStatus(client: KubeClient, tcp: TenantControlPlane, status: TenantControlPlaneStatus): Promise<void> {
     if (canonicalJson(status) === canonicalJson(tcp.status ?? {})) return;
-    await this.deps.client.apply(
+    await client.apply(
       resourceTypes.tenantControlPlane,
       {
         apiVersion,
