@@ -5,8 +5,9 @@
 #   hack/build-upstream.sh [component[@version] ...]
 #
 # Components: kubernetes (all binaries), kubernetes-control-plane (apiserver, controller-manager, scheduler,
-# kube-proxy: what a tenant version needs), conformance (e2e.test, ginkgo, agnhost), etcd, kine, konnectivity,
-# coredns, helm. No argument builds all but conformance (only `npm run conformance` and its CI subset need it).
+# kube-proxy: what a tenant version needs), conformance (e2e.test, ginkgo, agnhost, ...) and busybox (upstream's,
+# for the conformance images), etcd, kine, konnectivity, coredns, helm. No argument builds all but conformance and
+# busybox (only `npm run conformance` and its CI subset need them).
 # A version after '@' overrides the pin, e.g. `kubernetes-control-plane@v1.33.6` for a second minor.
 #
 # Output: $KAMAJI_CACHE_DIR/bin/<component>-<version>/ (default cache dir /var/cache/kamaji-ts).
@@ -38,6 +39,9 @@ proxy=$(go env GOPROXY | tr ',|' '\n\n' | grep -v -x -e direct -e off | head -n1
 mkdir -p "$cache_dir" || die "cannot create cache dir $cache_dir (set KAMAJI_CACHE_DIR to a writable path)."
 export GOMODCACHE="$cache_dir/go/mod" GOCACHE="$cache_dir/go/build" GOPROXY="$proxy" GOTOOLCHAIN=local \
        GOFLAGS="-mod=mod -buildvcs=false -trimpath" GOWORK=off
+
+# The Debian release whose source packages are built here (busybox).
+debian_suite=trixie
 
 proxy_get() { curl -fsS --retry 2 -m 60 "$proxy/$1"; }
 
@@ -157,11 +161,30 @@ build_component() { # name version src out
       mkdir -p "$src/hydrophone"
       simple_consumer "$src/hydrophone" sigs.k8s.io/hydrophone "$(pinned hydrophone)"
       (cd "$src/hydrophone" && CGO_ENABLED=0 go build -ldflags "-s -w" -o "$out/hydrophone" sigs.k8s.io/hydrophone) ;;
+    busybox)
+      # Upstream BusyBox, as the conformance tests' busybox image has it: the release tarball that Debian ships as
+      # its source package's orig tarball (fetched and signature-checked by apt from Debian's registry, with an apt
+      # configuration of our own), built with upstream's defaults, statically. Not Debian's build: Debian reverts
+      # ash's passing on of environment variables whose names are not shell names, which the tests check. tc is
+      # left out: it no longer compiles against current kernel headers.
+      local apt="$src/apt"
+      mkdir -p "$apt/lists/partial" "$apt/archives/partial"
+      echo "deb-src http://deb.debian.org/debian $debian_suite main" >"$apt/sources.list"
+      local aptopts=(-o "Dir::Etc::sourcelist=$apt/sources.list" -o "Dir::Etc::sourceparts=-"
+        -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache::Archives=$apt/archives" -o "APT::Sandbox::User=root")
+      apt-get "${aptopts[@]}" update -qq
+      (cd "$src" && apt-get "${aptopts[@]}" source --download-only -qq busybox)
+      local tarball="$src/busybox_$version.orig.tar.bz2"
+      [[ -f "$tarball" ]] || { ls "$src" >&2; echo "Debian $debian_suite has no busybox $version source" >&2; return 1; }
+      tar -C "$src" -xjf "$tarball"
+      (cd "$src/busybox-$version" && make defconfig >/dev/null \
+        && sed -i 's/^CONFIG_TC=y/# CONFIG_TC is not set/; s/^# CONFIG_STATIC is not set/CONFIG_STATIC=y/' .config \
+        && KCONFIG_NOTIMESTAMP=1 make -j"$(nproc)" >/dev/null && cp busybox "$out/busybox") ;;
     helm)
       simple_consumer "$src" helm.sh/helm/v3 "$version"
       (cd "$src" && CGO_ENABLED=0 go build -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$version" \
         -o "$out/helm" helm.sh/helm/v3/cmd/helm) ;;
-    *) die "unknown component '$name' (kubernetes, kubernetes-control-plane, conformance, etcd, kine, konnectivity, coredns, helm)" ;;
+    *) die "unknown component '$name' (kubernetes, kubernetes-control-plane, conformance, busybox, etcd, kine, konnectivity, coredns, helm)" ;;
   esac
 }
 

@@ -13,6 +13,7 @@ type Component =
   | "kubernetes"
   | "kubernetes-control-plane"
   | "conformance"
+  | "busybox"
   | "etcd"
   | "kine"
   | "konnectivity"

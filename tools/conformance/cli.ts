@@ -99,7 +99,7 @@ async function main(): Promise<number> {
   const options = parseOptions();
   progress("building what is missing: the suite (e2e.test, ginkgo, hydrophone) and its test binaries");
   execFileSync(join(repoDir, "hack/install-packages.sh"), { stdio: "inherit" });
-  ensureUpstreamBuilt(["kubernetes", "conformance"]);
+  ensureUpstreamBuilt(["kubernetes", "conformance", "busybox"]);
   const etcdVersions = plannedImages(listedImages())
     .filter((image) => image.kind === "etcd")
     .map((image) => `etcd@v${image.tag.replace(/-\d+$/, "")}`);

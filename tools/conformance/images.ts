@@ -3,7 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { busyboxImage, etcdImage, pauseImage } from "../images/catalog.js";
+import { etcdImage, pauseImage } from "../images/catalog.js";
 import type { ImageFile, ImageSpec } from "../images/oci-image.js";
 import { binary, binDir, kubernetesBinary, versions } from "../upstream.js";
 
@@ -58,21 +58,17 @@ export function plannedImages(listImagesOutput: string): PlannedImage[] {
 /** The conformance component's build output (e2e.test and the test binaries). */
 export const suiteBinary = (name: string): string => binary("conformance", name);
 
-const busyboxFiles = (): { files: ImageFile[]; links: Record<string, string> } => {
-  const image = busyboxImage();
-  return { files: image.files, links: image.links ?? {} };
-};
-
 /**
- * Busybox's applets under Debian's bash as `/bin/sh`. Debian's static busybox shell runs its own applet for a
- * command even when PATH holds the real program (its `nc` lacks `-v`, say), and drops environment variables whose
- * names are not shell names; bash does neither.
+ * Upstream BusyBox (hack/build-upstream.sh busybox), as upstream's images have it: its ash looks commands up in
+ * PATH (so Debian's real tools win where an image adds them) and passes on environment variables whose names are
+ * not shell names. Every applet is linked in /bin.
  */
-const bashAndApplets = (): { files: ImageFile[]; links: Record<string, string> } => {
-  const busybox = busyboxFiles();
+const busyboxFiles = (): { files: ImageFile[]; links: Record<string, string> } => {
+  const source = binary("busybox", "busybox");
+  const applets = execFileSync(source, ["--list"], { encoding: "utf8" }).split("\n").filter(Boolean);
   return {
-    files: [...busybox.files, debianProgram("/usr/bin/bash", "apt-get install bash")],
-    links: { ...busybox.links, "/bin/sh": "/usr/bin/bash", "/bin/bash": "/usr/bin/bash" },
+    files: [{ source, target: "/bin/busybox" }],
+    links: Object.fromEntries(applets.filter((a) => a !== "busybox").map((a) => [`/bin/${a}`, "busybox"])),
   };
 };
 
@@ -84,10 +80,10 @@ const debianProgram = (path: string, hint: string): ImageFile => {
 
 /**
  * agnhost: the test binary as entrypoint (`pause` by default, `/agnhost-2` too), porter's TLS pair in `/`, and the
- * tools tests run inside it (bash, busybox's applets; curl, OpenBSD nc, dig, nslookup, getent from Debian).
+ * tools tests run inside it (busybox's shell and applets; curl, OpenBSD nc, dig, nslookup, getent from Debian).
  */
 function agnhostFiles(): Pick<ImageSpec, "files" | "links"> {
-  const busybox = bashAndApplets();
+  const busybox = busyboxFiles();
   return {
     files: [
       { source: suiteBinary("agnhost"), target: "/agnhost" },
@@ -142,18 +138,14 @@ function imageOf(planned: PlannedImage): ImageSpec {
         cmd: ["test-webserver"],
       };
     }
-    case "busybox": {
-      // bash as sh: Debian's busybox (1.35) shell drops environment variables whose names are not shell names
-      // ("data-1"), which tests of relaxed variable names expect to see; upstream's 1.37 keeps them.
-      const shell = bashAndApplets();
-      return { ...busyboxImage(), name, ...shell, env: [standardPath] };
-    }
+    case "busybox":
+      return { name, ...busyboxFiles(), env: [standardPath], entrypoint: [], cmd: ["sh"] };
     case "httpd":
       return webServer(name, "/usr/local/apache2/htdocs", "/usr/local/bin/httpd-foreground", "HTTPD_VERSION");
     case "nginx":
       return webServer(name, "/usr/share/nginx/html", "/usr/local/bin/nginx-foreground", "NGINX_VERSION");
     case "jessie-dnsutils": {
-      const busybox = bashAndApplets();
+      const busybox = busyboxFiles();
       return {
         name,
         files: [
@@ -199,7 +191,7 @@ export const listedImages = (): string =>
 /** Every image the conformance tests run, plus the runner's: the suite (conformance) and hydrophone's busybox. */
 export function conformanceImages(runnerBusybox: string): ImageSpec[] {
   const specs = plannedImages(listedImages()).map(imageOf);
-  specs.push({ ...busyboxImage(), name: runnerBusybox, env: [standardPath] });
+  specs.push({ name: runnerBusybox, ...busyboxFiles(), env: [standardPath], entrypoint: [], cmd: ["sh"] });
   specs.push(runnerImage());
   return specs;
 }

@@ -42,6 +42,49 @@ export function removeRunObjects(kubeconfig: string, progress: (message: string)
     progress(`removing ${left.split("\n").length} test namespace(s)`);
     kubectl(["delete", "namespaces", "-l", "e2e-run", "--wait=true", "--timeout=10m"], kubeconfig);
   }
+  // Cluster-wide objects a stopped test had made: its API groups are all under example.com (RFC 2606), and a
+  // leftover one (a CRD with a fixed name, say) would fail that test on the next run.
+  for (const kind of ["customresourcedefinitions", "apiservices"]) {
+    const names = testApiGroupObjects(kubectl(["get", kind, "-o", "json"], kubeconfig));
+    if (names.length === 0) continue;
+    progress(`removing ${names.length} test ${kind}`);
+    kubectl(["delete", kind, "--wait=true", "--timeout=5m", ...names], kubeconfig);
+  }
+}
+
+/** Names of the CRDs or APIServices (a `kubectl get -o json` list) of the tests' example.com API groups. */
+export function testApiGroupObjects(listJson: string): string[] {
+  const list = JSON.parse(listJson) as { items: { metadata: { name: string }; spec?: { group?: string } }[] };
+  return list.items
+    .filter((item) => /(^|\.)example\.com$/.test(item.spec?.group ?? ""))
+    .map((item) => item.metadata.name);
+}
+
+/**
+ * Specs finished so far, from the e2e.log the runner writes in its pod. The streamed container log lags: ginkgo
+ * prints all `•` markers on one line, and container logs pass on a line only when it ends.
+ */
+function finishedSpecs(kubeconfig: string): number | undefined {
+  try {
+    const count = kubectl(
+      [
+        "exec",
+        "-n",
+        runnerNamespace,
+        "e2e-conformance-test",
+        "-c",
+        "output-container",
+        "--",
+        "sh",
+        "-c",
+        "grep -o '•' /tmp/results/e2e.log | wc -l",
+      ],
+      kubeconfig,
+    );
+    return Number(count.trim());
+  } catch {
+    return undefined; // the pod is not there yet, or already gone
+  }
 }
 
 function hydrophoneArgs(options: RunOptions): string[] {
@@ -86,7 +129,8 @@ export async function runSuite(options: RunOptions): Promise<ConformanceResult> 
   child.stderr.on("data", (chunk: Buffer) => log.write(chunk));
   const ticker = setInterval(() => {
     const minutes = ((Date.now() - started) / 60_000).toFixed(1);
-    const of = state.total === undefined ? "starting" : `${state.done}/${state.total} specs done`;
+    const done = Math.max(state.done, finishedSpecs(options.kubeconfig) ?? 0);
+    const of = state.total === undefined ? "starting" : `${done}/${state.total} specs done`;
     options.progress(`${of}, ${state.failed.length} failed (${minutes} min)`);
   }, 30_000);
 

@@ -9,6 +9,7 @@ import {
 } from "../../../tools/conformance/preflight.js";
 import { specProgress, type SpecProgress } from "../../../tools/conformance/progress.js";
 import { parseJunitReport, summaryLine } from "../../../tools/conformance/report.js";
+import { testApiGroupObjects } from "../../../tools/conformance/run.js";
 
 const junit = `<?xml version="1.0" encoding="UTF-8"?>
 <testsuites tests="6" disabled="2" errors="0" failures="1" time="40.5">
@@ -105,4 +106,21 @@ test("the images built are those of the repositories conformance tests use, ever
       ["etcd", "3.6.4-0"],
     ],
   );
+});
+
+test("after an interrupted run, the tests' example.com API groups are removed and nothing else", () => {
+  const list = {
+    items: [
+      { metadata: { name: "noxus.mygroup.example.com" }, spec: { group: "mygroup.example.com" } },
+      { metadata: { name: "v1alpha1.wardle.example.com" }, spec: { group: "wardle.example.com" } },
+      { metadata: { name: "tenantcontrolplanes.kamaji.clastix.io" }, spec: { group: "kamaji.clastix.io" } },
+      { metadata: { name: "v1.apps" }, spec: { group: "apps" } },
+      { metadata: { name: "v1." }, spec: {} },
+      { metadata: { name: "things.notexample.com" }, spec: { group: "notexample.com" } },
+    ],
+  };
+  assert.deepEqual(testApiGroupObjects(JSON.stringify(list)), [
+    "noxus.mygroup.example.com",
+    "v1alpha1.wardle.example.com",
+  ]);
 });
