@@ -95,17 +95,14 @@ function namedTenant(tenant: TenantRef): { tenant: TenantRef; managementKubeconf
   return { tenant, managementKubeconfig: state.kubeconfig, dir };
 }
 
-async function main(): Promise<number> {
-  const options = parseOptions();
-  progress("building what is missing: the suite (e2e.test, ginkgo, hydrophone) and its test binaries");
-  execFileSync(join(repoDir, "hack/install-packages.sh"), { stdio: "inherit" });
-  ensureUpstreamBuilt(["kubernetes", "conformance", "busybox"]);
-  const etcdVersions = plannedImages(listedImages())
-    .filter((image) => image.kind === "etcd")
-    .map((image) => `etcd@v${image.tag.replace(/-\d+$/, "")}`);
-  ensureUpstreamBuilt(etcdVersions);
+interface TestableTenant {
+  tenant: TenantRef;
+  dir: string;
+  kubeconfig: string;
+}
 
-  const { tenant, managementKubeconfig, dir } = options.tenant ? namedTenant(options.tenant) : await sampleTenant();
+/** The tenant's admin kubeconfig, once it is Ready and has a node that takes pods; else a clear refusal. */
+function testable(tenant: TenantRef, managementKubeconfig: string, dir: string): TestableTenant {
   const key = tenantKey(tenant);
   const view = readTenant(tenant, managementKubeconfig);
   const status = view.status?.kubernetesResources?.version?.status;
@@ -117,6 +114,34 @@ async function main(): Promise<number> {
   if (problem) throw new Error(problem);
   const warning = fewNodesWarning(key, schedulableNodes(nodes));
   if (warning) progress(`warning: ${warning}`);
+  return { tenant, dir, kubeconfig };
+}
+
+function buildSuite(): void {
+  progress("building what is missing: the suite (e2e.test, ginkgo, hydrophone), its test binaries, busybox");
+  execFileSync(join(repoDir, "hack/install-packages.sh"), { stdio: "inherit" });
+  ensureUpstreamBuilt(["kubernetes", "conformance", "busybox"]);
+  const etcdVersions = plannedImages(listedImages())
+    .filter((image) => image.kind === "etcd")
+    .map((image) => `etcd@v${image.tag.replace(/-\d+$/, "")}`);
+  ensureUpstreamBuilt(etcdVersions);
+}
+
+async function main(): Promise<number> {
+  const options = parseOptions();
+  let target: TestableTenant;
+  if (options.tenant) {
+    // A named tenant is checked before anything is built: a refusal comes at once.
+    const { tenant, managementKubeconfig, dir } = namedTenant(options.tenant);
+    target = testable(tenant, managementKubeconfig, dir);
+    buildSuite();
+  } else {
+    buildSuite();
+    const { tenant, managementKubeconfig, dir } = await sampleTenant();
+    target = testable(tenant, managementKubeconfig, dir);
+  }
+  const { kubeconfig, dir } = target;
+  const key = tenantKey(target.tenant);
   await waitForDefaultServiceAccount(kubeconfig);
 
   progress("building the suite's images and importing them into the tenant's workers");
