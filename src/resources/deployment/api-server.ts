@@ -23,7 +23,16 @@ const conditionalFlags: ReadonlySet<string> = new Set([
   "--etcd-keyfile",
   "--etcd-servers-overrides",
   "--egress-selector-config-file",
+  "--feature-gates",
 ]);
+
+/**
+ * On a shared etcd the tenant's API server does not compact (the datastore compacts itself), so it never learns of
+ * compactions; from v1.34 its watch cache serves paginated lists from snapshots it trims only on its own compactions,
+ * and a continue token then never expires (conformance: "should support continue listing from the last key if the
+ * original version has been compacted away"). Without the snapshots, such lists go to etcd and expire as they must.
+ */
+const listFromCacheSnapshotMinors: ReadonlySet<number> = new Set([34]);
 
 const userArgs = (settings: Settings): readonly string[] => settings.deployment.extraArgs?.apiServer ?? [];
 
@@ -38,6 +47,9 @@ function safeDefaults(settings: Settings): Map<string, string> {
     ["--requestheader-username-headers", "X-Remote-User"],
     ["--service-account-issuer", "https://kubernetes.default.svc.cluster.local"],
   ]);
+  if (!settings.usesKine && listFromCacheSnapshotMinors.has(settings.kubernetesMinor)) {
+    flags.set("--feature-gates", "ListFromCacheSnapshot=false");
+  }
   // The apiserver refuses --authorization-mode together with --authorization-config.
   if (!userArgs(settings).some((arg) => flagName(arg) === "--authorization-config")) {
     flags.set("--authorization-mode", "Node,RBAC");

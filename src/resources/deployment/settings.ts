@@ -29,6 +29,8 @@ export interface Settings {
   /** Present when the konnectivity addon is enabled. */
   readonly konnectivity?: { readonly server: KonnectivityServerSpec; readonly image: string };
   readonly usesKine: boolean;
+  /** spec.kubernetes.version's minor (34 for v1.34.10). */
+  readonly kubernetesMinor: number;
 }
 
 const defaultRegistry = "registry.k8s.io";
@@ -82,5 +84,6 @@ export function resolveSettings(input: ControlPlaneDeploymentInput): Settings {
       },
     }),
     usesKine: input.dataStore.driver !== "etcd",
+    kubernetesMinor: coerce(version)?.minor ?? 0,
   };
 }

@@ -70,6 +70,7 @@ const minimalEtcdApiServerArgs = [
   `--etcd-keyfile=${pki}/etcd/server.key`,
   "--etcd-prefix=/tenant-schema",
   "--etcd-servers=https://etcd-0.etcd:2379,https://etcd-1.etcd:2379",
+  "--feature-gates=ListFromCacheSnapshot=false",
   `--kubelet-client-certificate=${pki}/apiserver-kubelet-client.crt`,
   `--kubelet-client-key=${pki}/apiserver-kubelet-client.key`,
   "--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname",
@@ -872,4 +873,23 @@ describe("determinism", () => {
     podSpec(d).topologySpreadConstraints![0]!.maxSkew = 9;
     assert.deepEqual(given, snapshot);
   });
+});
+
+test("v1.34 on a shared etcd: list snapshots off (the API server never compacts there); not on kine, not on v1.33", () => {
+  const gate = "--feature-gates=ListFromCacheSnapshot=false";
+  assert.ok(apiServerArgs(build()).includes(gate));
+  const older = withSpec((spec) => {
+    spec.kubernetes.version = "v1.33.6";
+  });
+  assert.ok(!apiServerArgs(older).some((arg) => arg.startsWith("--feature-gates")));
+  const onKine = build({ dataStore: { name: "pg", driver: "PostgreSQL", endpoints: ["pg:5432"] } });
+  assert.ok(!apiServerArgs(onKine).some((arg) => arg.startsWith("--feature-gates")));
+  // The user's own feature gates replace the default, as for every safe default.
+  const own = withSpec((spec) => {
+    spec.controlPlane.deployment = { extraArgs: { apiServer: ["--feature-gates=Foo=true"] } };
+  });
+  assert.deepEqual(
+    apiServerArgs(own).filter((arg) => arg.startsWith("--feature-gates")),
+    ["--feature-gates=Foo=true"],
+  );
 });
