@@ -73,18 +73,21 @@ export class WorkQueue {
     return this.#backoff.failures(key);
   }
 
-  /** The next key to process, or undefined once the queue is shut down and drained of waiters. */
+  /**
+   * The next key to process, or undefined once the queue is shut down: keys still queued then are not handed out
+   * (a stopping or deposed manager must not start reconciles; the next leader lists everything anew).
+   */
   get(): Promise<string | undefined> {
+    if (this.#shuttingDown) return Promise.resolve(undefined);
     const key = this.#queue.shift();
     if (key !== undefined) return Promise.resolve(this.#take(key));
-    if (this.#shuttingDown) return Promise.resolve(undefined);
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
-  /** Marks `key` processed; if it was added meanwhile it goes back in the queue. */
+  /** Marks `key` processed; if it was added meanwhile it goes back in the queue (not once shut down). */
   done(key: string): void {
     this.#processing.delete(key);
-    if (this.#dirty.has(key)) this.#push(key);
+    if (this.#dirty.has(key) && !this.#shuttingDown) this.#push(key);
   }
 
   /** Stops accepting keys and releases every waiting get() with undefined. */

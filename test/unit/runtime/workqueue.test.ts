@@ -56,6 +56,18 @@ test("shutdown releases waiting workers with undefined and refuses new keys", as
   assert.equal(await queue.get(), undefined);
 });
 
+test("after shutdown no key is handed out, not even one queued before it or re-added by done", async () => {
+  const queue = new WorkQueue();
+  queue.add("queued");
+  queue.add("busy");
+  assert.equal(await queue.get(), "queued");
+  queue.add("queued"); // dirty while processing: done() would put it back
+  queue.shutdown();
+  assert.equal(await queue.get(), undefined, "busy was queued before the shutdown");
+  queue.done("queued");
+  assert.equal(await queue.get(), undefined, "done() re-added nothing");
+});
+
 test("exponential backoff doubles per failure up to the cap and resets on forget", () => {
   const backoff = new ExponentialBackoff<string>({ baseMs: 5, maxMs: 100 });
   assert.deepEqual(
