@@ -2,10 +2,9 @@
 // built from the suite's own binaries (hack/build-upstream.sh conformance) and Debian packages: no registry.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { etcdImage, pauseImage } from "../images/catalog.js";
 import type { ImageFile, ImageSpec } from "../images/oci-image.js";
-import { binary, binDir, kubernetesBinary, versions } from "../upstream.js";
+import { binary, kubernetesBinary, versions } from "../upstream.js";
 
 const standardPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -63,13 +62,22 @@ export const suiteBinary = (name: string): string => binary("conformance", name)
  * PATH (so Debian's real tools win where an image adds them) and passes on environment variables whose names are
  * not shell names. Every applet is linked in /bin.
  */
+let busyboxLayout: { files: ImageFile[]; links: Record<string, string> } | undefined;
 const busyboxFiles = (): { files: ImageFile[]; links: Record<string, string> } => {
+  if (busyboxLayout) return busyboxLayout;
   const source = binary("busybox", "busybox");
   const applets = execFileSync(source, ["--list"], { encoding: "utf8" }).split("\n").filter(Boolean);
-  return {
+  busyboxLayout = {
     files: [{ source, target: "/bin/busybox" }],
     links: Object.fromEntries(applets.filter((a) => a !== "busybox").map((a) => [`/bin/${a}`, "busybox"])),
   };
+  return busyboxLayout;
+};
+
+/** An image of busybox and `extra` files that runs `cmd` (through PATH, as the upstream images do). */
+const busyboxImageWith = (name: string, extra: ImageFile[], cmd: string[]): ImageSpec => {
+  const busybox = busyboxFiles();
+  return { name, files: [...busybox.files, ...extra], links: busybox.links, env: [standardPath], entrypoint: [], cmd };
 };
 
 /** A Debian program with the libraries it links, at its own path. */
@@ -77,6 +85,13 @@ const debianProgram = (path: string, hint: string): ImageFile => {
   if (!existsSync(path)) throw new Error(`${path} is missing: ${hint}`);
   return { source: path, target: path, withLibraries: true };
 };
+
+/** The DNS tools tests run in agnhost and jessie-dnsutils. */
+const dnsTools = (): ImageFile[] => [
+  debianProgram("/usr/bin/dig", "apt-get install bind9-dnsutils"),
+  debianProgram("/usr/bin/nslookup", "apt-get install bind9-dnsutils"),
+  debianProgram("/usr/bin/getent", "apt-get install libc-bin"),
+];
 
 /**
  * agnhost: the test binary as entrypoint (`pause` by default, `/agnhost-2` too), porter's TLS pair in `/`, and the
@@ -92,9 +107,7 @@ function agnhostFiles(): Pick<ImageSpec, "files" | "links"> {
       ...busybox.files,
       debianProgram("/usr/bin/curl", "apt-get install curl"),
       debianProgram("/bin/nc.openbsd", "apt-get install netcat-openbsd"),
-      debianProgram("/usr/bin/dig", "apt-get install bind9-dnsutils"),
-      debianProgram("/usr/bin/nslookup", "apt-get install bind9-dnsutils"),
-      debianProgram("/usr/bin/getent", "apt-get install libc-bin"),
+      ...dnsTools(),
       { source: "/etc/ssl/certs/ca-certificates.crt", target: "/etc/ssl/certs/ca-certificates.crt" },
     ],
     links: { ...busybox.links, "/agnhost-2": "agnhost", "/usr/bin/nc": "/bin/nc.openbsd" },
@@ -139,44 +152,25 @@ function imageOf(planned: PlannedImage): ImageSpec {
       };
     }
     case "busybox":
-      return { name, ...busyboxFiles(), env: [standardPath], entrypoint: [], cmd: ["sh"] };
+      return busyboxImageWith(name, [], ["sh"]);
     case "httpd":
       return webServer(name, "/usr/local/apache2/htdocs", "/usr/local/bin/httpd-foreground", "HTTPD_VERSION");
     case "nginx":
       return webServer(name, "/usr/share/nginx/html", "/usr/local/bin/nginx-foreground", "NGINX_VERSION");
-    case "jessie-dnsutils": {
-      const busybox = busyboxFiles();
-      return {
-        name,
-        files: [
-          ...busybox.files,
-          debianProgram("/usr/bin/dig", "apt-get install bind9-dnsutils"),
-          debianProgram("/usr/bin/nslookup", "apt-get install bind9-dnsutils"),
-          debianProgram("/usr/bin/getent", "apt-get install libc-bin"),
-        ],
-        links: busybox.links,
-        env: [standardPath],
-        entrypoint: [],
-        cmd: ["sh"],
-      };
-    }
+    case "jessie-dnsutils":
+      return busyboxImageWith(name, dnsTools(), ["sh"]);
     case "sample-apiserver":
       return {
         name,
         files: [{ source: suiteBinary("sample-apiserver"), target: "/sample-apiserver" }],
         entrypoint: ["/sample-apiserver"],
       };
-    case "nonewprivs": {
-      const busybox = busyboxFiles();
-      return {
+    case "nonewprivs":
+      return busyboxImageWith(
         name,
-        files: [...busybox.files, { source: suiteBinary("nnp"), target: "/usr/local/bin/nnp", mode: 0o4755 }],
-        links: busybox.links,
-        env: [standardPath],
-        entrypoint: [],
-        cmd: ["nnp"],
-      };
-    }
+        [{ source: suiteBinary("nnp"), target: "/usr/local/bin/nnp", mode: 0o4755 }],
+        ["nnp"],
+      );
     case "etcd":
       return { ...etcdImage(`v${planned.tag.replace(/-\d+$/, "")}`), name };
     case "pause":
@@ -191,7 +185,7 @@ export const listedImages = (): string =>
 /** Every image the conformance tests run, plus the runner's: the suite (conformance) and hydrophone's busybox. */
 export function conformanceImages(runnerBusybox: string): ImageSpec[] {
   const specs = plannedImages(listedImages()).map(imageOf);
-  specs.push({ name: runnerBusybox, ...busyboxFiles(), env: [standardPath], entrypoint: [], cmd: ["sh"] });
+  specs.push(busyboxImageWith(runnerBusybox, [], ["sh"]));
   specs.push(runnerImage());
   return specs;
 }
@@ -229,5 +223,4 @@ function runnerImage(): ImageSpec {
   };
 }
 
-export const conformanceBinDir = (): string => binDir("conformance", versions.kubernetes);
-export const hydrophoneBinary = (): string => join(conformanceBinDir(), "hydrophone");
+export const hydrophoneBinary = (): string => suiteBinary("hydrophone");
