@@ -2,6 +2,9 @@
 // processed is never handed to a second worker, and a key added while processing is queued again when it is done.
 import { ExponentialBackoff, type BackoffOptions } from "./rate-limiter.js";
 
+/** Node's timers fire at once past this (about 24.8 days): longer delays are waited for in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface WorkQueueHooks {
   onAdd?(): void;
   onRetry?(): void;
@@ -49,11 +52,22 @@ export class WorkQueue {
       if (pending.at <= at) return;
       clearTimeout(pending.timer);
     }
-    const timer = setTimeout(() => {
-      this.#delayed.delete(key);
-      this.add(key);
-    }, delayMs);
-    this.#delayed.set(key, { at, timer });
+    this.#delayed.set(key, { at, timer: this.#timerUntil(key, at) });
+  }
+
+  #timerUntil(key: string, at: number): NodeJS.Timeout {
+    const remainingMs = at - Date.now();
+    return setTimeout(
+      () => {
+        if (at > Date.now()) {
+          this.#delayed.set(key, { at, timer: this.#timerUntil(key, at) });
+          return;
+        }
+        this.#delayed.delete(key);
+        this.add(key);
+      },
+      Math.min(Math.max(remainingMs, 0), MAX_TIMER_MS),
+    );
   }
 
   /** Re-adds a failed key after its exponential backoff; returns the delay chosen. */

@@ -47,6 +47,24 @@ test("addAfter delays the key; an earlier delay for the same key wins", async ()
   assert.ok(waited >= 25 && waited < 190, `waited ${waited} ms`);
 });
 
+test("a delay longer than Node's timers allow (about 24.8 days) is waited for in full, not fired at once", async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout", "Date"], now: 0 });
+  const queue = new WorkQueue();
+  const day = 24 * 3_600_000;
+  queue.addAfter("k", 40 * day);
+  let handed: string | undefined;
+  void queue.get().then((key) => (handed = key));
+  t.mock.timers.tick(1);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(handed, undefined, "handed out after 1 ms");
+  t.mock.timers.tick(39 * day);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(handed, undefined, "handed out after 39 days");
+  t.mock.timers.tick(day);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(handed, "k");
+});
+
 test("shutdown releases waiting workers with undefined and refuses new keys", async () => {
   const queue = new WorkQueue();
   const waiting = queue.get();
