@@ -4,13 +4,15 @@ import { KubeClient } from "../runtime/kube-client.js";
 import { createLogger, type LogLevel } from "../runtime/logger.js";
 import { parseBindAddress } from "../runtime/http-server.js";
 import { createKamajiManager, type KamajiManagerOptions } from "../controllers/setup.js";
-import type { KeyAlgorithm } from "../pki/index.js";
+import { LEAF_VALIDITY_MS, type KeyAlgorithm } from "../pki/index.js";
 import type { ImagePullPolicy } from "../resources/deployment/input.js";
 import { parseDuration } from "./duration.js";
 
 /** The kine image the control planes use by default; hack/versions.json pins the same version. */
 export const defaultKineImage = "docker.io/rancher/kine:v0.17.5";
 const minimumExpirationDeadlineMs = 24 * 3_600_000;
+/** Below Node's timer limit (~24.8 days), which an interval must not exceed. */
+const MAX_RESYNC_PERIOD_MS = 24 * 24 * 3_600_000;
 
 export interface ManagerFlags {
   kubeconfig?: string;
@@ -21,6 +23,7 @@ export interface ManagerFlags {
   datastore: string;
   maxConcurrentTcpReconciles: string;
   controllerReconcileTimeout: string;
+  cacheResyncPeriod: string;
   certificateExpirationDeadline: string;
   certificateKeyAlgorithm: string;
   kineImage: string;
@@ -59,10 +62,22 @@ export function managerSettings(flags: ManagerFlags, version: string): ManagerSe
   }
   const reconcileTimeoutMs = parseDuration(flags.controllerReconcileTimeout, "--controller-reconcile-timeout");
   if (reconcileTimeoutMs <= 0) throw new Error("--controller-reconcile-timeout: must be greater than 0");
+  const cacheResyncPeriodMs = parseDuration(flags.cacheResyncPeriod, "--cache-resync-period");
+  if (cacheResyncPeriodMs <= 0 || cacheResyncPeriodMs > MAX_RESYNC_PERIOD_MS) {
+    throw new Error(
+      `--cache-resync-period: must be greater than 0 and at most 576h (24 days), got ${flags.cacheResyncPeriod}`,
+    );
+  }
   const deadline = parseDuration(flags.certificateExpirationDeadline, "--certificate-expiration-deadline");
   if (deadline < minimumExpirationDeadlineMs) {
     throw new Error(
       `--certificate-expiration-deadline: must be at least 24h, got ${flags.certificateExpirationDeadline}`,
+    );
+  }
+  if (deadline >= LEAF_VALIDITY_MS) {
+    // Every certificate would be due the moment it is issued: renewed on every reconcile.
+    throw new Error(
+      `--certificate-expiration-deadline: must be shorter than the certificates' 8760h (1 year) lifetime, got ${flags.certificateExpirationDeadline}`,
     );
   }
   const webhookPort = Number(flags.webhookPort);
@@ -81,6 +96,7 @@ export function managerSettings(flags: ManagerFlags, version: string): ManagerSe
     version,
     maxConcurrentReconciles: workers,
     reconcileTimeoutMs,
+    cacheResyncPeriodMs,
     certificateExpirationDeadlineMs: deadline,
     keyAlgorithm: oneOf<KeyAlgorithm>(flags.certificateKeyAlgorithm, ["RSA", "ECDSA"], "--certificate-key-algorithm"),
     kineImage: flags.kineImage,
@@ -122,6 +138,7 @@ export function managerCommand(version: string): Command {
     .option("--datastore <name>", "DataStore for TenantControlPlanes that name none", "")
     .option("--max-concurrent-tcp-reconciles <n>", "TenantControlPlanes reconciled at once (upstream default: 1)", "4")
     .option("--controller-reconcile-timeout <duration>", "deadline of one reconcile", "30s")
+    .option("--cache-resync-period <duration>", "how often every TenantControlPlane is reconciled anyway", "10h")
     .option("--certificate-expiration-deadline <duration>", "renew certificates expiring within this (≥ 24h)", "24h")
     .addOption(
       new Option("--certificate-key-algorithm <algorithm>", "key type of the tenant certificates")

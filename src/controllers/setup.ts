@@ -34,6 +34,8 @@ export interface KamajiManagerOptions extends TenantControlPlaneReconcilerOption
   readonly healthAddress?: { host: string; port: number };
   readonly metricsAddress?: { host: string; port: number };
   readonly dataStoreRecheckMs?: number;
+  /** --cache-resync-period: every TenantControlPlane and DataStore is reconciled again this often. */
+  readonly cacheResyncPeriodMs: number;
   readonly version: string;
   /** Undefined: no admission webhook server (e.g. a development run outside the cluster). */
   readonly webhook?: WebhookSettings;
@@ -81,13 +83,19 @@ export function createKamajiManager(options: KamajiManagerOptions): KamajiManage
   });
   const informerLog = log.child({ logger: "informer" });
   const tenantControlPlanes = manager.addInformer(
-    new Informer<TenantControlPlane>(client, resourceTypes.tenantControlPlane, informerLog),
+    new Informer<TenantControlPlane>(client, resourceTypes.tenantControlPlane, informerLog, {
+      resyncPeriodMs: options.cacheResyncPeriodMs,
+    }),
   );
   tenantControlPlanes.addIndex(tcpByDataStoreIndex, (tcp) => {
     const name = tcp.status?.storage?.dataStoreName;
     return name === undefined || name === "" ? [] : [name];
   });
-  const dataStores = manager.addInformer(new Informer<DataStore>(client, resourceTypes.dataStore, informerLog));
+  const dataStores = manager.addInformer(
+    new Informer<DataStore>(client, resourceTypes.dataStore, informerLog, {
+      resyncPeriodMs: options.cacheResyncPeriodMs,
+    }),
+  );
   dataStores.addIndex(dataStoreBySecretIndex, referencedSecrets);
   // Secrets are only watched to trigger reconciles; reconciles read them from the API, so the cache drops data.
   const secrets = manager.addInformer(

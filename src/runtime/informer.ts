@@ -10,6 +10,8 @@ export interface InformerHandlers<T> {
   add?(object: T): void;
   update?(oldObject: T, newObject: T): void;
   delete?(object: T): void;
+  /** Every object in the store, again, once per resync period (an unchanged object: nothing happened to it). */
+  resync?(object: T): void;
 }
 
 export interface InformerOptions<T> {
@@ -17,6 +19,11 @@ export interface InformerOptions<T> {
   readonly labelSelector?: string;
   /** Applied to every object before it is stored (e.g. to drop data the operator never reads from the cache). */
   readonly transform?: (object: T) => T;
+  /**
+   * Hands every stored object to the `resync` handlers this often (upstream's --cache-resync-period), so that a
+   * controller looks again at objects nobody touched. Undefined: never.
+   */
+  readonly resyncPeriodMs?: number;
 }
 
 export const objectKey = (metadata: { namespace?: string; name?: string }): string =>
@@ -78,6 +85,24 @@ export class Informer<T extends KubeObject> {
 
   /** Runs until `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
+    const resync = this.#startResync(signal);
+    try {
+      await this.#listAndWatch(signal);
+    } finally {
+      clearInterval(resync);
+    }
+  }
+
+  #startResync(signal: AbortSignal): NodeJS.Timeout | undefined {
+    const period = this.options.resyncPeriodMs;
+    if (period === undefined || signal.aborted) return undefined;
+    return setInterval(() => {
+      if (!this.#hasSynced) return;
+      for (const object of this.#store.values()) this.#emit((h) => h.resync?.(object));
+    }, period);
+  }
+
+  async #listAndWatch(signal: AbortSignal): Promise<void> {
     let backoffMs = 500;
     while (!signal.aborted) {
       try {

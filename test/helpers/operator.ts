@@ -121,6 +121,10 @@ export function startManager(
     kubeconfig?: string;
     /** Default "kamaji", as the chart's; tests that must tell two managers' writes apart give each its own. */
     fieldManager?: string;
+    /** Default 10 h, as the flag's. */
+    cacheResyncPeriodMs?: number;
+    /** Default 24 h, as the flag's. */
+    certificateExpirationDeadlineMs?: number;
   } = {},
 ): RunningManager {
   const logs: string[] = [];
@@ -140,7 +144,8 @@ export function startManager(
     version: "test",
     maxConcurrentReconciles: 4,
     reconcileTimeoutMs: 30_000,
-    certificateExpirationDeadlineMs: 24 * 3_600_000,
+    certificateExpirationDeadlineMs: options.certificateExpirationDeadlineMs ?? 24 * 3_600_000,
+    cacheResyncPeriodMs: options.cacheResyncPeriodMs ?? 10 * 3_600_000,
     keyAlgorithm: "ECDSA",
     kineImage: "docker.io/rancher/kine:v0.17.5",
     imagePullPolicy: "IfNotPresent",
@@ -165,6 +170,14 @@ export function startManager(
   };
 }
 
+/** How many reconciles of `key` by `controller` the manager logged after its `sinceLine`-th log line. */
+export function reconcilesSince(manager: RunningManager, controller: string, key: string, sinceLine: number): number {
+  return manager.logs.slice(sinceLine).filter((line) => {
+    const entry = JSON.parse(line) as { msg?: string; controller?: string; key?: string };
+    return entry.msg === "reconciled" && entry.controller === controller && entry.key === key;
+  }).length;
+}
+
 /**
  * Waits for a reconcile of `key` by `controller` that the manager logged after its `sinceLine`-th log line: the
  * marker that a change was seen and acted on (or deliberately not), so a test need not sleep to show "nothing
@@ -178,11 +191,7 @@ export async function reconciledAfter(
 ): Promise<void> {
   await waitFor(
     `a reconcile of ${key} by the ${controller} controller`,
-    () =>
-      manager.logs.slice(sinceLine).some((line) => {
-        const entry = JSON.parse(line) as { msg?: string; controller?: string; key?: string };
-        return entry.msg === "reconciled" && entry.controller === controller && entry.key === key;
-      }) || undefined,
+    () => reconcilesSince(manager, controller, key, sinceLine) > 0 || undefined,
     30_000,
   );
 }

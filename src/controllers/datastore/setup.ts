@@ -44,6 +44,7 @@ export function setupDataStoreController(deps: DataStoreControllerDeps): void {
     update: (_old, dataStore) => {
       enqueue(dataStore);
     },
+    resync: enqueue,
   });
   deps.secrets.on(
     onEveryChange((secret) => {

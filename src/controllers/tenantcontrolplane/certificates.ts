@@ -20,7 +20,7 @@ import { apiServerSubjectAltNames } from "../../resources/api-server-sans.js";
 import { secretDataChecksum } from "../../resources/checksum.js";
 import type { ComponentSecret } from "../../resources/deployment/input.js";
 import { certificateLifecycleLabel } from "../../resources/labels.js";
-import type { PipelineContext, PipelineStep } from "./context.js";
+import { renewBefore, type PipelineContext, type PipelineStep } from "./context.js";
 import { applySecret, decodeData, readSecret, secretStatus } from "./objects.js";
 
 async function tryLoad<T>(load: () => Promise<T>): Promise<T | undefined> {
@@ -82,6 +82,7 @@ function authorityStep(name: TenantAuthorityName, stepName: string, component: C
         context.log.info({ secret: secretName }, stored === undefined ? "issued CA" : "renewed CA");
       }
       const { object, changed } = await applySecret(context, secretName, stepName, payload, stored);
+      renewBefore(context, authority.certificate.notAfter);
       if (name === "ca") context.ca = authority;
       else context.frontProxyCa = authority;
       context.secretChecksums[component] = secretDataChecksum(object.data);
@@ -161,13 +162,16 @@ function leafStep(stepName: string, spec: LeafSpec): PipelineStep {
               subjectAltNames,
             });
       let payload = data;
+      let notAfter = current?.certificate.notAfter;
       if (problems.length > 0) {
         const key = await generateKeyPair(context.options.keyAlgorithm);
         const issued = await issueTenantCertificate(profile, issuer, key, { subjectAltNames, now: context.now });
         const pem = encodeCertificateAndKey(issued);
         payload = { [`${file}.crt`]: pem.certificatePem, [`${file}.key`]: pem.privateKeyPem };
+        notAfter = issued.certificate.notAfter;
         if (stored !== undefined) context.log.info({ secret: secretName, problems }, "renewed certificate");
       }
+      if (notAfter !== undefined) renewBefore(context, notAfter);
       const { object, changed } = await applySecret(context, secretName, stepName, payload, stored, {
         labels: { [certificateLifecycleLabel]: "x509" },
       });

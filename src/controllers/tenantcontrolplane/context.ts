@@ -48,6 +48,8 @@ export interface PipelineContext {
   storageCertificateChecksum?: string;
   /** Whether the control plane serves, and if not why (the deployment step's diagnosis of its pods). */
   health?: ControlPlaneHealth;
+  /** The earliest time a certificate in place now enters its renewal deadline: the reconcile runs again then. */
+  renewalDue?: Date;
 }
 
 export interface ControlPlaneHealth {
@@ -67,3 +69,9 @@ export interface PipelineStep {
 /** A status lastUpdate: moves to now only when the object changed (or had none yet). */
 export const lastUpdate = (context: PipelineContext, changed: boolean, previous: string | undefined): string =>
   changed || previous === undefined ? rfc3339(context.now) : previous;
+
+/** Records that a certificate the tenant now uses, valid until `notAfter`, must be renewed a deadline before. */
+export function renewBefore(context: PipelineContext, notAfter: Date): void {
+  const due = new Date(notAfter.getTime() - context.options.certificateExpirationDeadlineMs);
+  if (context.renewalDue === undefined || due < context.renewalDue) context.renewalDue = due;
+}

@@ -7,7 +7,7 @@ import { certificateProblems, loadCertificateAndKey, parseCertificatePem } from 
 import { mapChecksum, secretDataChecksum } from "../../resources/checksum.js";
 import { certificateLifecycleLabel, checksumAnnotation } from "../../resources/labels.js";
 import { resourceTypes } from "../../runtime/resource-types.js";
-import { lastUpdate, type PipelineContext, type PipelineStep } from "./context.js";
+import { lastUpdate, renewBefore, type PipelineContext, type PipelineStep } from "./context.js";
 import { applySecret, decodeData, readSecret, secretStatus } from "./objects.js";
 import { dataStoreErrorReasons } from "../datastore/conditions.js";
 import { ReconcileProblem } from "./problem.js";
@@ -161,6 +161,7 @@ export const dataStoreCertificateStep: PipelineStep = {
         }).length === 0;
       if (valid) {
         payload = data;
+        renewBefore(context, current.certificate.notAfter);
       } else {
         const issued = await issueEtcdClientCertificate({
           authority: { certificatePem: tls.certificateAuthorityPem, privateKeyPem: caKey },
@@ -173,6 +174,7 @@ export const dataStoreCertificateStep: PipelineStep = {
           "server.crt": issued.certificatePem,
           "server.key": issued.privateKeyPem,
         };
+        renewBefore(context, parseCertificatePem(issued.certificatePem, name).notAfter);
       }
     } else if (tls !== undefined) {
       // SQL and NATS: kine connects with the DataStore's own client certificate, when it has one.

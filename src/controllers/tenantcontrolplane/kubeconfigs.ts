@@ -19,7 +19,7 @@ import { secretDataChecksum } from "../../resources/checksum.js";
 import type { ComponentSecret } from "../../resources/deployment/input.js";
 import { certificateLifecycleLabel } from "../../resources/labels.js";
 import { joinHostPort } from "../../resources/service.js";
-import type { PipelineContext, PipelineStep } from "./context.js";
+import { renewBefore, type PipelineContext, type PipelineStep } from "./context.js";
 import { applySecret, decodeData, readSecret, secretStatus, type SecretStatus } from "./objects.js";
 
 interface KubeconfigFile {
@@ -48,34 +48,34 @@ function kubeadmEndpoint(context: PipelineContext): string {
   return joinHostPort(advertise !== undefined && advertise !== "" ? advertise : address, port);
 }
 
-async function validKubeconfig(
+/** The expiry of the kubeconfig's client certificate when the kubeconfig is still good, else undefined. */
+async function validKubeconfigExpiry(
   text: string | undefined,
   server: string,
   ca: CertificateAuthority,
   context: PipelineContext,
-): Promise<boolean> {
-  if (text === undefined) return false;
+): Promise<Date | undefined> {
+  if (text === undefined) return undefined;
   try {
     const config = parseKubeconfig(text);
     const cluster = config.clusters[0];
     const user = config.users[0];
     if (cluster?.server !== server || cluster.certificateAuthorityPem.trim() !== ca.certificate.pem.trim()) {
-      return false;
+      return undefined;
     }
-    if (user === undefined) return false;
+    if (user === undefined) return undefined;
     const pair = await loadCertificateAndKey(
       { certificatePem: user.clientCertificatePem, privateKeyPem: user.clientKeyPem },
       "kubeconfig",
     );
-    return (
-      certificateProblems(pair.certificate, {
-        now: context.now,
-        expiryThresholdMs: context.options.certificateExpirationDeadlineMs,
-        signedBy: ca.certificate,
-      }).length === 0
-    );
+    const problems = certificateProblems(pair.certificate, {
+      now: context.now,
+      expiryThresholdMs: context.options.certificateExpirationDeadlineMs,
+      signedBy: ca.certificate,
+    });
+    return problems.length === 0 ? pair.certificate.notAfter : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -84,11 +84,11 @@ async function issueKubeconfig(
   ca: CertificateAuthority,
   profile: TenantCertificateName,
   server: string,
-): Promise<Kubeconfig> {
+): Promise<{ config: Kubeconfig; notAfter: Date }> {
   const key = await generateKeyPair(context.options.keyAlgorithm);
   const pair = await issueTenantCertificate(profile, ca, key, { now: context.now });
   const issued = encodeCertificateAndKey(pair);
-  return buildCertificateKubeconfig({
+  const config = buildCertificateKubeconfig({
     clusterName: context.tcp.metadata.name ?? "",
     server,
     certificateAuthorityPem: ca.certificate.pem,
@@ -96,6 +96,7 @@ async function issueKubeconfig(
     clientCertificatePem: issued.certificatePem,
     clientKeyPem: issued.privateKeyPem,
   });
+  return { config, notAfter: pair.certificate.notAfter };
 }
 
 /** Where a kubeconfig Secret's status goes: its previous value, and how to write the new one. */
@@ -133,14 +134,16 @@ export function kubeconfigStep(
           { key: file.key, server },
           ...(file.variants ?? []).map((v) => ({ key: v.key, server: v.server(context) })),
         ];
-        const allValid = (
-          await Promise.all(keys.map(({ key, server: expected }) => validKubeconfig(data[key], expected, ca, context)))
-        ).every(Boolean);
-        if (allValid) {
+        const expiries = await Promise.all(
+          keys.map(({ key, server: expected }) => validKubeconfigExpiry(data[key], expected, ca, context)),
+        );
+        if (expiries.every((expiry) => expiry !== undefined)) {
           for (const { key } of keys) payload[key] = data[key] ?? "";
+          for (const expiry of expiries) renewBefore(context, expiry);
           continue;
         }
-        const config = await issueKubeconfig(context, ca, file.profile, server);
+        const { config, notAfter } = await issueKubeconfig(context, ca, file.profile, server);
+        renewBefore(context, notAfter);
         for (const { key, server: variantServer } of keys) {
           payload[key] = renderKubeconfig({
             ...config,

@@ -106,7 +106,7 @@ export class TenantControlPlaneReconciler implements Reconciler {
       const { health } = context;
       if (health !== undefined) await this.#reportHealth(tcp, status, health, signal);
       await this.#writeStatus(client, tcp, status);
-      return health?.recheckAfterMs === undefined ? undefined : { requeueAfterMs: health.recheckAfterMs };
+      return nextLook(health, context.renewalDue);
     } catch (error) {
       // Stopped or deposed: the failure is ours, not the tenant's, and the next leader reconciles it anew.
       if (signal.aborted) throw error;
@@ -231,6 +231,18 @@ export class TenantControlPlaneReconciler implements Reconciler {
       "status",
     );
   }
+}
+
+/** A renewal that is somehow due already is retried after this, never in a tight loop. */
+const MIN_RENEWAL_DELAY_MS = 1_000;
+
+/** When to reconcile again with no event: a starting control plane's recheck, or the next certificate renewal. */
+function nextLook(health: ControlPlaneHealth | undefined, renewalDue: Date | undefined): ReconcileResult | undefined {
+  const delays = [
+    ...(health?.recheckAfterMs === undefined ? [] : [health.recheckAfterMs]),
+    ...(renewalDue === undefined ? [] : [Math.max(renewalDue.getTime() - Date.now(), MIN_RENEWAL_DELAY_MS)]),
+  ];
+  return delays.length === 0 ? undefined : { requeueAfterMs: Math.min(...delays) };
 }
 
 function withReconciled(

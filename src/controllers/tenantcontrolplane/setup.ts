@@ -45,6 +45,8 @@ export function setupTenantControlPlaneController(deps: TenantControlPlaneContro
         enqueue(tcp);
       }
     },
+    // A tenant nobody touches is still looked at now and then (its certificates also schedule their own renewal).
+    resync: enqueue,
   });
 
   const enqueueOwner = (object: KubeObject) => {

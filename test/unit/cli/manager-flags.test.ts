@@ -14,6 +14,7 @@ const defaults: ManagerFlags = {
   datastore: "default",
   maxConcurrentTcpReconciles: "4",
   controllerReconcileTimeout: "30s",
+  cacheResyncPeriod: "10h",
   certificateExpirationDeadline: "24h",
   certificateKeyAlgorithm: "ECDSA",
   kineImage: defaultKineImage,
@@ -51,6 +52,7 @@ test("the default flags give upstream's behaviour with our documented changes", 
   assert.equal(settings.defaultDataStore, "default");
   assert.equal(settings.leaderElectionNamespace, "kamaji-system");
   assert.equal(settings.reconcileTimeoutMs, 30_000);
+  assert.equal(settings.cacheResyncPeriodMs, 36_000_000);
   assert.equal(settings.certificateExpirationDeadlineMs, 86_400_000);
   assert.equal(settings.maxConcurrentReconciles, 4);
   assert.equal(settings.keyAlgorithm, "ECDSA");
@@ -74,6 +76,10 @@ test("bad flags are refused with the flag named", () => {
     [{ maxConcurrentTcpReconciles: "0" }, /--max-concurrent-tcp-reconciles: expected a whole number/],
     [{ controllerReconcileTimeout: "0s" }, /--controller-reconcile-timeout: must be greater than 0/],
     [{ certificateExpirationDeadline: "23h" }, /--certificate-expiration-deadline: must be at least 24h/],
+    [{ certificateExpirationDeadline: "8760h" }, /--certificate-expiration-deadline: must be shorter than .* lifetime/],
+    [{ cacheResyncPeriod: "0s" }, /--cache-resync-period: must be greater than 0/],
+    [{ cacheResyncPeriod: "577h" }, /--cache-resync-period: .* at most 576h/],
+    [{ cacheResyncPeriod: "10" }, /--cache-resync-period: "10" is not a duration/],
     [{ certificateKeyAlgorithm: "DSA" }, /--certificate-key-algorithm: "DSA" is not one of RSA, ECDSA/],
     [{ imagePullPolicy: "Sometimes" }, /--image-pull-policy/],
     [{ logLevel: "trace" }, /--log-level/],
