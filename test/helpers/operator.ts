@@ -1,6 +1,7 @@
 // An api tier with our CRDs, a real etcd with TLS and auth registered as a DataStore, and managers run in-process.
 import { appendFileSync } from "node:fs";
 import { Writable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createKamajiManager, type KamajiManager } from "../../src/controllers/setup.js";
 import { KubeClient } from "../../src/runtime/kube-client.js";
 import { createLogger } from "../../src/runtime/logger.js";
@@ -176,6 +177,19 @@ export function reconcilesSince(manager: RunningManager, controller: string, key
     const entry = JSON.parse(line) as { msg?: string; controller?: string; key?: string };
     return entry.msg === "reconciled" && entry.controller === controller && entry.key === key;
   }).length;
+}
+
+/** Resolves once `manager` has logged no reconcile of `key` for `quietMs`: the tenant has settled. */
+export async function settled(manager: RunningManager, key: string, quietMs: number): Promise<void> {
+  await waitFor(
+    `${key} to settle`,
+    async () => {
+      const lines = manager.logs.length;
+      await sleep(quietMs);
+      return reconcilesSince(manager, "tenantcontrolplane", key, lines) === 0 || undefined;
+    },
+    90_000,
+  );
 }
 
 /**

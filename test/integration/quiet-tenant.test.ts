@@ -9,6 +9,7 @@ import { waitFor } from "../../tools/cluster/wait.js";
 import {
   addEtcdDataStoreAndNamespace,
   reconcilesSince,
+  settled,
   startManager,
   startOperatorEnvironment,
   tenantControlPlane,
@@ -18,19 +19,6 @@ import {
 } from "../helpers/operator.js";
 
 const ns = "quiet";
-
-/** Resolves once `manager` has logged no reconcile of `key` for `quietMs`: the tenant has settled. */
-async function settled(manager: RunningManager, key: string, quietMs: number): Promise<void> {
-  await waitFor(
-    `${key} to settle`,
-    async () => {
-      const lines = manager.logs.length;
-      await sleep(quietMs);
-      return reconcilesSince(manager, "tenantcontrolplane", key, lines) === 0 || undefined;
-    },
-    90_000,
-  );
-}
 
 describe("a quiet tenant", { timeout: 300_000 }, () => {
   let env: OperatorEnvironment;

@@ -13,7 +13,7 @@ import type { Logger } from "../../runtime/logger.js";
 import { resourceTypes } from "../../runtime/resource-types.js";
 import { decodeData, type Secret } from "../tenantcontrolplane/objects.js";
 import { clusterInfoChecksum } from "../../resources/tenant/kubeadm-phases.js";
-import { rfc3339 } from "../../runtime/time.js";
+import { recordBootstrapToken } from "./bootstrap-status.js";
 import { tenantClient } from "./tenant-connection.js";
 import { tenantPlan, type TenantInputs } from "./tenant-plan.js";
 import { tenantResourceTypeOf, tenantResourceTypes } from "./tenant-types.js";
@@ -78,21 +78,8 @@ export class SootReconciler implements Reconciler {
     );
     await Promise.all(plan.remove.map((object) => removeIfOurs(tenant, object)));
     const clusterInfo = applied.find((o) => o.kind === "ConfigMap" && o.metadata.name === "cluster-info");
-    await this.#recordBootstrap(management, tcp, clusterInfoChecksum(clusterInfo ?? {}));
+    await recordBootstrapToken(management, tcp, clusterInfoChecksum(clusterInfo ?? {}), this.options.fieldManager);
     return { requeueAfterMs: RESYNC_MS };
-  }
-
-  /** status.kubeadmPhase.bootstrapToken: the cluster-info checksum, written when it changes. */
-  async #recordBootstrap(client: KubeClient, tcp: TenantControlPlane, checksum: string): Promise<void> {
-    if (tcp.status?.kubeadmPhase?.bootstrapToken.checksum === checksum) return;
-    const bootstrapToken = { checksum, lastUpdate: rfc3339(new Date()) };
-    await client.patch(
-      resourceTypes.tenantControlPlane,
-      tcp.metadata.name ?? "",
-      tcp.metadata.namespace,
-      { status: { kubeadmPhase: { bootstrapToken } } },
-      "status",
-    );
   }
 
   /** Stops every tenant session (the manager is stopping or lost leadership). */

@@ -217,8 +217,10 @@ export class TenantControlPlaneReconciler implements Reconciler {
     }
   }
 
-  async #writeStatus(client: KubeClient, tcp: TenantControlPlane, status: TenantControlPlaneStatus): Promise<void> {
-    if (canonicalJson(status) === canonicalJson(tcp.status ?? {})) return;
+  /** Applies the status fields this controller owns (see ownStatus), when they changed. */
+  async #writeStatus(client: KubeClient, tcp: TenantControlPlane, built: TenantControlPlaneStatus): Promise<void> {
+    const status = ownStatus(built);
+    if (canonicalJson(status) === canonicalJson(ownStatus(tcp.status ?? {}))) return;
     await client.apply(
       resourceTypes.tenantControlPlane,
       {
@@ -231,6 +233,15 @@ export class TenantControlPlaneReconciler implements Reconciler {
       "status",
     );
   }
+}
+
+/**
+ * The status without the fields other writers own: kubeadmPhase is the per-tenant controller's. Applying the whole
+ * status read at the start of a slow reconcile would write back an older value it wrote meanwhile.
+ */
+function ownStatus(status: TenantControlPlaneStatus): TenantControlPlaneStatus {
+  const { kubeadmPhase: _ownedByTheTenantController, ...owned } = status;
+  return owned;
 }
 
 /** A renewal that is somehow due already is retried after this, never in a tight loop. */
