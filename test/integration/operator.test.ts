@@ -208,6 +208,54 @@ describe("operator on the api tier with an etcd DataStore", { timeout: 600_000 }
     assert.equal(settled.metadata.generation, rolled.metadata.generation, "no reconcile loop after the change");
   });
 
+  test("the konnectivity addon: a new kubeconfig rolls the pods; turned off, its objects go", async () => {
+    const konnectivityLabel = "component.kamaji.clastix.io/konnectivity-kubeconfig";
+    const tcp = tenantControlPlane("kon", ns);
+    await env.cluster.kubectl(
+      ["apply", "-f", "-"],
+      JSON.stringify({ ...tcp, spec: { ...tcp.spec, addons: { konnectivity: {} } } }),
+    );
+    const first = await waitReconciled(env, "kon", ns);
+    assert.equal(first.status.addons.konnectivity.enabled, true);
+    const kubeconfig = () => env.client.get<any>(resourceTypes.secret, "kon-konnectivity-kubeconfig", ns);
+    const egress = () =>
+      env.client.get<any>(resourceTypes.configMap, "kon-konnectivity-egress-selector-configuration", ns);
+    const podLabel = async () =>
+      (await env.client.get<any>(resourceTypes.deployment, "kon", ns))?.spec.template.metadata.labels[
+        konnectivityLabel
+      ];
+    const labelBefore = await podLabel();
+    assert.ok(labelBefore, "the pods carry the konnectivity kubeconfig's checksum");
+    assert.ok(await egress());
+
+    // A re-issued kubeconfig (here: its Secret deleted) must reach the sidecar, which mounts it with subPath.
+    const oldSecret = await kubeconfig();
+    await env.client.delete(resourceTypes.secret, "kon-konnectivity-kubeconfig", ns);
+    await waitFor(
+      "the pods to roll for the new konnectivity kubeconfig",
+      async () => {
+        const label = await podLabel();
+        return label !== undefined && label !== labelBefore ? label : undefined;
+      },
+      30_000,
+    );
+    assert.notEqual((await kubeconfig())?.metadata.uid, oldSecret.metadata.uid);
+
+    await env.client.patch(resourceTypes.tenantControlPlane, "kon", ns, { spec: { addons: { konnectivity: null } } });
+    await waitFor(
+      "the konnectivity ConfigMap and kubeconfig Secret to be removed",
+      async () => ((await kubeconfig()) === undefined && (await egress()) === undefined) || undefined,
+      30_000,
+    );
+    const off = await waitReconciled(env, "kon", ns);
+    assert.deepEqual(off.status.addons.konnectivity, { enabled: false });
+    const deployment = await env.client.get<any>(resourceTypes.deployment, "kon", ns);
+    const containers = deployment.spec.template.spec.containers.map((c: { name: string }) => c.name);
+    assert.ok(!containers.includes("konnectivity-server"), `containers: ${containers.join(", ")}`);
+    assert.equal(deployment.spec.template.metadata.labels[konnectivityLabel], undefined);
+    await env.client.delete(resourceTypes.tenantControlPlane, "kon", ns);
+  });
+
   test("a TCP naming a missing DataStore gets a condition and an event, the others are unaffected", async () => {
     await env.cluster.kubectl(
       ["apply", "--server-side", "-f", "-"],

@@ -9,6 +9,7 @@ import type { ComponentSecret } from "../../resources/deployment/input.js";
 import type { ResourceNames } from "../../resources/names.js";
 import type { KubeClient, OwnerReference } from "../../runtime/kube-client.js";
 import type { Logger } from "../../runtime/logger.js";
+import type { ResourceType } from "../../runtime/resource-types.js";
 import { rfc3339 } from "../../runtime/time.js";
 
 export interface PipelineOptions {
@@ -48,6 +49,8 @@ export interface PipelineContext {
   storageCertificateChecksum?: string;
   /** Whether the control plane serves, and if not why (the deployment step's diagnosis of its pods). */
   health?: ControlPlaneHealth;
+  /** Objects a step's spec part no longer wants: removed by the pipeline's last step (see optional-objects.ts). */
+  readonly unwanted: { readonly type: ResourceType; readonly name: string }[];
   /** The earliest time a certificate in place now enters its renewal deadline: the reconcile runs again then. */
   renewalDue?: Date;
 }

@@ -1,6 +1,6 @@
 // The konnectivity addon on the management side (pipeline steps 18 and 20): the API server's egress selector
 // ConfigMap and the server sidecar's kubeconfig. The Deployment builder adds the sidecar itself, and the Service
-// its port; the per-tenant controller runs the agents. Without the addon these steps do nothing.
+// its port; the per-tenant controller runs the agents. Without the addon both objects are removed.
 import { mapChecksum } from "../../resources/checksum.js";
 import { buildEgressSelectorConfigMap } from "../../resources/konnectivity-egress.js";
 import type { ConfigMap } from "../../resources/kubeadm-config.js";
@@ -8,6 +8,7 @@ import { resourceTypes } from "../../runtime/resource-types.js";
 import type { PipelineContext, PipelineStep } from "./context.js";
 import { kubeconfigStep, localServer } from "./kubeconfigs.js";
 import { applyOwned } from "./objects.js";
+import { optionalStep, type OptionalObject } from "./optional-objects.js";
 
 const enabled = (context: PipelineContext) => context.tcp.spec.addons?.konnectivity !== undefined;
 
@@ -16,35 +17,40 @@ function konnectivityStatus(context: PipelineContext) {
   return (addons.konnectivity ??= { enabled: true });
 }
 
-/** Runs `step` only with the addon; without it, records the addon as disabled. */
-function whenEnabled(step: PipelineStep): PipelineStep {
-  return {
-    name: step.name,
-    async run(context) {
-      if (enabled(context)) return step.run(context);
+/** The step with the addon; without it, its object is removed and the addon recorded as disabled. */
+function withTheAddon(step: PipelineStep, object: OptionalObject): PipelineStep {
+  return optionalStep({
+    ...step,
+    run: (context) => step.run(context),
+    wanted: enabled,
+    objects: [object],
+    whenUnwanted: (context) => {
       if (context.status.addons?.konnectivity !== undefined) context.status.addons.konnectivity = { enabled: false };
     },
-  };
+  });
 }
 
-export const konnectivityEgressSelectorStep = whenEnabled({
-  name: "konnectivity-egress-selector-configuration",
-  async run(context) {
-    type Named = ConfigMap & { metadata: { name: string } };
-    const { object } = await applyOwned<Named>(
-      context,
-      resourceTypes.configMap,
-      buildEgressSelectorConfigMap(context.tcp),
-      "konnectivity-egress-selector-configuration",
-      undefined,
-    );
-    const status = konnectivityStatus(context);
-    status.enabled = true;
-    status.configMap = { name: object.metadata.name, checksum: mapChecksum(object.data ?? {}) };
+export const konnectivityEgressSelectorStep = withTheAddon(
+  {
+    name: "konnectivity-egress-selector-configuration",
+    async run(context) {
+      type Named = ConfigMap & { metadata: { name: string } };
+      const { object } = await applyOwned<Named>(
+        context,
+        resourceTypes.configMap,
+        buildEgressSelectorConfigMap(context.tcp),
+        "konnectivity-egress-selector-configuration",
+        undefined,
+      );
+      const status = konnectivityStatus(context);
+      status.enabled = true;
+      status.configMap = { name: object.metadata.name, checksum: mapChecksum(object.data ?? {}) };
+    },
   },
-});
+  { type: resourceTypes.configMap, name: (context) => context.names.konnectivityEgressSelector },
+);
 
-export const konnectivityKubeconfigStep = whenEnabled(
+export const konnectivityKubeconfigStep = withTheAddon(
   kubeconfigStep(
     "konnectivity-kubeconfig",
     (c) => c.names.konnectivityKubeconfig,
@@ -55,5 +61,7 @@ export const konnectivityKubeconfigStep = whenEnabled(
         konnectivityStatus(context).kubeconfig = value;
       },
     },
+    "konnectivity-kubeconfig",
   ),
+  { type: resourceTypes.secret, name: (context) => context.names.konnectivityKubeconfig },
 );

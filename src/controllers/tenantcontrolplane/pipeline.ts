@@ -12,6 +12,7 @@ import type { PipelineStep } from "./context.js";
 import { dataStoreCertificateStep, dataStoreConfigStep, dataStoreSetupStep } from "./datastore-steps.js";
 import { adminKubeconfigStep, controllerManagerKubeconfigStep, schedulerKubeconfigStep } from "./kubeconfigs.js";
 import { konnectivityEgressSelectorStep, konnectivityKubeconfigStep } from "./konnectivity-steps.js";
+import { removeUnwantedStep } from "./optional-objects.js";
 import { deploymentStep, kubeadmConfigStep, serviceStep } from "./workload-steps.js";
 
 export const pipeline: readonly PipelineStep[] = [
@@ -32,4 +33,5 @@ export const pipeline: readonly PipelineStep[] = [
   konnectivityEgressSelectorStep,
   konnectivityKubeconfigStep,
   deploymentStep,
+  removeUnwantedStep,
 ];

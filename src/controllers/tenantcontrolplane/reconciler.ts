@@ -89,6 +89,7 @@ export class TenantControlPlaneReconciler implements Reconciler {
         connection: this.deps.connections.get(connectionConfig),
         status,
         secretChecksums: {},
+        unwanted: [],
       };
       for (const step of pipeline) {
         if (signal.aborted) throw new Error(`reconcile of ${key} aborted before step ${step.name}`);

@@ -4,7 +4,12 @@ import type { Json } from "../../api/k8s-types.js";
 import type { KubeObject } from "../../runtime/kube-client.js";
 import { mapChecksum } from "../../resources/checksum.js";
 import { buildControlPlaneDeployment } from "../../resources/deployment/index.js";
-import { componentSecrets, type ComponentSecret, type Deployment } from "../../resources/deployment/input.js";
+import {
+  componentSecrets,
+  type ComponentSecret,
+  type Deployment,
+  type SecretChecksums,
+} from "../../resources/deployment/input.js";
 import { buildKubeadmConfig, type ConfigMap } from "../../resources/kubeadm-config.js";
 import { buildService, resolveServiceEndpoint, type Service } from "../../resources/service.js";
 import type { VersionStatus } from "../../api/v1alpha1/tenantcontrolplane.js";
@@ -193,8 +198,12 @@ function awaitingTenantBootstrap(context: PipelineContext, status: VersionStatus
     : status;
 }
 
-function secretChecksums(context: PipelineContext): Record<ComponentSecret, string> {
-  const missing = componentSecrets.filter((name) => context.secretChecksums[name] === undefined);
+function secretChecksums(context: PipelineContext): SecretChecksums {
+  const wanted: ComponentSecret[] = [
+    ...componentSecrets,
+    ...(context.tcp.spec.addons?.konnectivity === undefined ? [] : (["konnectivity-kubeconfig"] as const)),
+  ];
+  const missing = wanted.filter((name) => context.secretChecksums[name] === undefined);
   if (missing.length > 0) throw new Error(`deployment: checksums missing for ${missing.join(", ")}`);
-  return context.secretChecksums as Record<ComponentSecret, string>;
+  return context.secretChecksums as SecretChecksums;
 }

@@ -8,7 +8,9 @@ export {
 } from "./metadata.js";
 export {
   componentSecrets,
+  optionalComponentSecrets,
   type ComponentSecret,
+  type SecretChecksums,
   type ControlPlaneDeploymentInput,
   type DataStoreOverrideEndpoints,
   type Deployment,

@@ -19,7 +19,13 @@ export const componentSecrets = [
   "service-account",
   "scheduler-kubeconfig",
 ] as const;
-export type ComponentSecret = (typeof componentSecrets)[number];
+/** Secrets mounted only with some spec parts (the konnectivity addon): labelled the same way when given. */
+export const optionalComponentSecrets = ["konnectivity-kubeconfig"] as const;
+export type RequiredComponentSecret = (typeof componentSecrets)[number];
+export type OptionalComponentSecret = (typeof optionalComponentSecrets)[number];
+export type ComponentSecret = RequiredComponentSecret | OptionalComponentSecret;
+export type SecretChecksums = Readonly<Record<RequiredComponentSecret, string>> &
+  Readonly<Partial<Record<OptionalComponentSecret, string>>>;
 
 export interface DeploymentDataStore {
   readonly name: string;
@@ -41,7 +47,7 @@ export interface ControlPlaneDeploymentInput {
   /** Defaulted by the CRD schema; metadata.name and metadata.namespace are required. */
   readonly tenantControlPlane: TenantControlPlane;
   /** md5 of each Secret's values (see secretDataChecksum). */
-  readonly secretChecksums: Readonly<Record<ComponentSecret, string>>;
+  readonly secretChecksums: SecretChecksums;
   readonly dataStore: DeploymentDataStore;
   readonly dataStoreOverrides?: readonly DataStoreOverrideEndpoints[];
   /** status.storage.setup.schema: the etcd key prefix is `/<schema>`. */

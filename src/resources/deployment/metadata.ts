@@ -2,7 +2,7 @@
 import type { ObjectMeta } from "../../api/v1alpha1/kinds.js";
 import { componentLabel, kamajiLabels, nameLabel } from "../labels.js";
 import { apiServerArgsAnnotation, apiServerArgsChecksum } from "./api-server.js";
-import { componentSecrets } from "./input.js";
+import { componentSecrets, optionalComponentSecrets } from "./input.js";
 import type { Settings } from "./settings.js";
 
 export const dataStoreLabel = "component.kamaji.clastix.io/datastore";
@@ -33,7 +33,10 @@ export function podTemplateMetadata(settings: Settings): ObjectMeta {
   const { input } = settings;
   const additional = settings.deployment.podAdditionalMetadata ?? {};
   const checksums = Object.fromEntries(
-    componentSecrets.map((secret): [string, string] => [secretChecksumLabel(secret), input.secretChecksums[secret]]),
+    [...componentSecrets, ...optionalComponentSecrets].flatMap((secret): [string, string][] => {
+      const checksum = input.secretChecksums[secret];
+      return checksum === undefined ? [] : [[secretChecksumLabel(secret), checksum]];
+    }),
   );
   return {
     labels: merged(additional.labels, {

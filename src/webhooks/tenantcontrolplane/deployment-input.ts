@@ -4,11 +4,12 @@ import { drivers, type Driver } from "../../api/v1alpha1/datastore.js";
 import type { TenantControlPlane } from "../../api/v1alpha1/kinds.js";
 import {
   componentSecrets,
+  optionalComponentSecrets,
   secretChecksumLabel,
-  type ComponentSecret,
   type ControlPlaneDeploymentInput,
   type Deployment,
   type DeploymentDataStore,
+  type SecretChecksums,
 } from "../../resources/deployment/index.js";
 
 /** Any non-empty image passes validation; used when no kine container is stored to copy it from. */
@@ -51,9 +52,13 @@ export function dryRunDeploymentInput(
   const driver = storage?.driver;
   if (!isDriver(driver)) return undefined;
   const podLabels = existing?.spec?.template.metadata?.labels ?? {};
-  const secretChecksums = Object.fromEntries(
-    componentSecrets.map((secret) => [secret, podLabels[secretChecksumLabel(secret)] ?? ""]),
-  ) as Record<ComponentSecret, string>;
+  const secretChecksums = Object.fromEntries([
+    ...componentSecrets.map((secret) => [secret, podLabels[secretChecksumLabel(secret)] ?? ""]),
+    ...optionalComponentSecrets.flatMap((secret) => {
+      const checksum = podLabels[secretChecksumLabel(secret)];
+      return checksum === undefined ? [] : [[secret, checksum]];
+    }),
+  ]) as SecretChecksums;
   const tls = driver === "etcd" ? undefined : kineTls(existing);
   return {
     tenantControlPlane: tcp,

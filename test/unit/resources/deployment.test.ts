@@ -610,6 +610,17 @@ describe("konnectivity", () => {
     ]);
   });
 
+  test("a new konnectivity kubeconfig rolls the pods: its checksum is a pod-template label", () => {
+    const label = "component.kamaji.clastix.io/konnectivity-kubeconfig";
+    const labels = (checksum: string) =>
+      withSpec((spec) => (spec.addons = { konnectivity: {} }), {
+        secretChecksums: { ...secretChecksums, "konnectivity-kubeconfig": checksum },
+      }).spec!.template.metadata!.labels!;
+    assert.equal(labels("md5-one")[label], "md5-one");
+    assert.notDeepEqual(labels("md5-one"), labels("md5-two"));
+    assert.equal(build().spec!.template.metadata!.labels![label], undefined, "no label without the addon's Secret");
+  });
+
   test("server settings: port, version, extra args, resources, security context, replicas", () => {
     const d = konnectivity({
       port: 9132,
