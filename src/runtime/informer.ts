@@ -24,6 +24,10 @@ export interface InformerOptions<T> {
    * controller looks again at objects nobody touched. Undefined: never.
    */
   readonly resyncPeriodMs?: number;
+  /** Server-side timeout of each watch; default a random 300-600 s, which spreads the restarts as client-go does. */
+  readonly watchTimeoutSeconds?: number;
+  /** How long past its timeout a watch may stay open before it is taken for dead and restarted (default 30 s). */
+  readonly watchGraceMs?: number;
 }
 
 export const objectKey = (metadata: { namespace?: string; name?: string }): string =>
@@ -33,6 +37,17 @@ export const objectKey = (metadata: { namespace?: string; name?: string }): stri
 
 const PAGE_SIZE = 500;
 const MAX_BACKOFF_MS = 30_000;
+const DEFAULT_WATCH_GRACE_MS = 30_000;
+/** A watch that ends sooner than this without a single event is a failure (as client-go's "very short watch"). */
+const SHORT_WATCH_MS = 1_000;
+
+/**
+ * Whether a watch that ended by itself ended too soon: closed within a second with nothing delivered, which a healthy
+ * API server never does (a proxy or server refusing watches does). Retrying it at once would spin.
+ */
+export function isVeryShortWatch(durationMs: number, events: number): boolean {
+  return events === 0 && durationMs < SHORT_WATCH_MS;
+}
 
 export class Informer<T extends KubeObject> {
   readonly #store = new Map<string, T>();
@@ -107,21 +122,7 @@ export class Informer<T extends KubeObject> {
     while (!signal.aborted) {
       try {
         if (this.#resourceVersion === undefined) await this.#relist();
-        // A random server-side timeout spreads the watches' restarts, as client-go does.
-        const timeoutSeconds = 300 + Math.floor(Math.random() * 300);
-        await this.client.watch<T>(
-          this.type,
-          {
-            namespace: this.options.namespace,
-            labelSelector: this.options.labelSelector,
-            resourceVersion: this.#resourceVersion,
-            timeoutSeconds,
-          },
-          (event) => {
-            this.#apply(event);
-          },
-          signal,
-        );
+        await this.#watchOnce(signal);
         backoffMs = 500;
       } catch (error) {
         if (isAborted(signal)) return;
@@ -134,6 +135,37 @@ export class Informer<T extends KubeObject> {
         await sleep(backoffMs, signal);
         backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
       }
+    }
+  }
+
+  /**
+   * One watch from the last resourceVersion. It must end by its server-side timeout: one still open past that plus
+   * the grace is on a dead connection (packets dropped, nothing closed) and is cut, so the next one starts afresh.
+   */
+  async #watchOnce(signal: AbortSignal): Promise<void> {
+    const timeoutSeconds = this.options.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300);
+    const livenessMs = timeoutSeconds * 1000 + (this.options.watchGraceMs ?? DEFAULT_WATCH_GRACE_MS);
+    const liveness = AbortSignal.timeout(livenessMs);
+    const started = Date.now();
+    let events = 0;
+    await this.client.watch<T>(
+      this.type,
+      {
+        namespace: this.options.namespace,
+        labelSelector: this.options.labelSelector,
+        resourceVersion: this.#resourceVersion,
+        timeoutSeconds,
+      },
+      (event) => {
+        events += 1;
+        this.#apply(event);
+      },
+      AbortSignal.any([signal, liveness]),
+    );
+    if (liveness.aborted && !signal.aborted) {
+      this.log.warn({ resource: this.type.plural, livenessMs }, "watch silent past its timeout, restarting it");
+    } else if (!signal.aborted && isVeryShortWatch(Date.now() - started, events)) {
+      throw new Error(`watch of ${this.type.plural} closed after ${Date.now() - started} ms with no event`);
     }
   }
 

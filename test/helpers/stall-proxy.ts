@@ -1,11 +1,15 @@
 // A TCP proxy on loopback that can stall its connections the way a blocked network path does: nothing passes while
 // stalled, no connection is closed, and on resume what was sent meanwhile is delivered late, unless the sender gave
 // its connection up meanwhile (its bytes then never arrive, as retransmissions stop when a socket is destroyed).
+import { readFileSync, writeFileSync } from "node:fs";
 import { connect, createServer, type Socket } from "node:net";
 
 export interface StallProxy {
   readonly port: number;
+  /** Stalls every connection, open now or opened later. */
   stall(): void;
+  /** Stalls only the connections open now (a path that died under them); new ones pass. */
+  stallExisting(): void;
   resume(): void;
   close(): Promise<void>;
 }
@@ -16,26 +20,27 @@ interface Link {
   /** Bytes each way held while stalled. */
   held: { up: Buffer[]; down: Buffer[] };
   clientGone: boolean;
+  stalled: boolean;
 }
 
 export async function startStallProxy(target: { host: string; port: number }): Promise<StallProxy> {
-  let stalled = false;
+  let stallNew = false;
   const links = new Set<Link>();
   const server = createServer((client) => {
     const upstream = connect(target.port, target.host);
-    const link: Link = { client, upstream, held: { up: [], down: [] }, clientGone: false };
+    const link: Link = { client, upstream, held: { up: [], down: [] }, clientGone: false, stalled: stallNew };
     links.add(link);
     client.on("data", (chunk: Buffer) => {
-      if (stalled) link.held.up.push(chunk);
+      if (link.stalled) link.held.up.push(chunk);
       else upstream.write(chunk);
     });
     upstream.on("data", (chunk: Buffer) => {
-      if (stalled) link.held.down.push(chunk);
+      if (link.stalled) link.held.down.push(chunk);
       else client.write(chunk);
     });
     const clientClosed = () => {
       link.clientGone = true;
-      if (!stalled) {
+      if (!link.stalled) {
         upstream.destroy();
         links.delete(link);
       }
@@ -43,7 +48,7 @@ export async function startStallProxy(target: { host: string; port: number }): P
     client.on("close", clientClosed);
     client.on("error", clientClosed);
     const upstreamClosed = () => {
-      if (!stalled) {
+      if (!link.stalled) {
         client.destroy();
         links.delete(link);
       }
@@ -57,11 +62,16 @@ export async function startStallProxy(target: { host: string; port: number }): P
   return {
     port: address.port,
     stall: () => {
-      stalled = true;
+      stallNew = true;
+      for (const link of links) link.stalled = true;
+    },
+    stallExisting: () => {
+      for (const link of links) link.stalled = true;
     },
     resume: () => {
-      stalled = false;
+      stallNew = false;
       for (const link of links) {
+        link.stalled = false;
         if (link.clientGone) {
           link.upstream.destroy();
           links.delete(link);
@@ -84,4 +94,16 @@ export async function startStallProxy(target: { host: string; port: number }): P
       });
     },
   };
+}
+
+/** A stall proxy in front of the API server of `kubeconfigPath`, and a copy of that kubeconfig that goes through it. */
+export async function proxyKubeconfig(kubeconfigPath: string): Promise<{ proxy: StallProxy; kubeconfig: string }> {
+  const direct = readFileSync(kubeconfigPath, "utf8");
+  const port = Number(/server: https:\/\/127\.0\.0\.1:(\d+)/.exec(direct)?.[1]);
+  if (!Number.isInteger(port) || port === 0)
+    throw new Error(`${kubeconfigPath}: no server at https://127.0.0.1:<port>`);
+  const proxy = await startStallProxy({ host: "127.0.0.1", port });
+  const kubeconfig = `${kubeconfigPath}.proxied`;
+  writeFileSync(kubeconfig, direct.replace(`https://127.0.0.1:${port}`, `https://127.0.0.1:${proxy.port}`));
+  return { proxy, kubeconfig };
 }

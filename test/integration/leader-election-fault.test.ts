@@ -3,7 +3,6 @@
 // even though its requests hang, the standby must take over within the lease duration, and nothing the old leader
 // had sent may land after it gave up (its requests are abandoned, not delivered when the path clears).
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { defaultLeaseTimings } from "../../src/runtime/leader-election.js";
@@ -19,7 +18,7 @@ import {
   type OperatorEnvironment,
   type RunningManager,
 } from "../helpers/operator.js";
-import { startStallProxy, type StallProxy } from "../helpers/stall-proxy.js";
+import { proxyKubeconfig, type StallProxy } from "../helpers/stall-proxy.js";
 
 const ns = "tenants";
 const stallMs = 60_000;
@@ -68,16 +67,13 @@ describe("leader election when the leader's connection stalls", { timeout: 300_0
   before(async () => {
     env = await startOperatorEnvironment();
     await addEtcdDataStoreAndNamespace(env, ns);
-    const direct = readFileSync(env.cluster.kubeconfig, "utf8");
-    const port = Number(/server: https:\/\/127\.0\.0\.1:(\d+)/.exec(direct)?.[1]);
-    proxy = await startStallProxy({ host: "127.0.0.1", port });
-    const proxied = `${env.cluster.kubeconfig}.proxied`;
-    writeFileSync(proxied, direct.replace(`https://127.0.0.1:${port}`, `https://127.0.0.1:${proxy.port}`));
+    const proxied = await proxyKubeconfig(env.cluster.kubeconfig);
+    proxy = proxied.proxy;
     managers.push(
       startManager(env, {
         leaderElection: true,
         defaultDataStore: "etcd",
-        kubeconfig: proxied,
+        kubeconfig: proxied.kubeconfig,
         fieldManager: "kamaji-a",
       }),
     );
