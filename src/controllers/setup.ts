@@ -22,7 +22,6 @@ import { KamajiMetrics } from "./metrics.js";
 import type { SharedControllerDeps } from "./shared-deps.js";
 import type { TenantControlPlaneReconcilerOptions } from "./tenantcontrolplane/reconciler.js";
 import { setupTenantControlPlaneController } from "./tenantcontrolplane/setup.js";
-import { metadataOnly } from "./watches.js";
 
 export interface KamajiManagerOptions extends TenantControlPlaneReconcilerOptions {
   readonly client: KubeClient;
@@ -99,7 +98,7 @@ export function createKamajiManager(options: KamajiManagerOptions): KamajiManage
   dataStores.addIndex(dataStoreBySecretIndex, referencedSecrets);
   // Secrets are only watched to trigger reconciles; reconciles read them from the API, so the cache drops data.
   const secrets = manager.addInformer(
-    new Informer<KubeObject>(client, resourceTypes.secret, informerLog, { transform: metadataOnly }),
+    new Informer<KubeObject>(client, resourceTypes.secret, informerLog, { metadataOnly: true }),
   );
 
   const connections = new DataStoreConnections(log.child({ logger: "datastore" }));

@@ -18,6 +18,6 @@ export interface SharedControllerDeps {
   readonly connections: DataStoreConnections;
   readonly tenantControlPlanes: Informer<TenantControlPlane>;
   readonly dataStores: Informer<DataStore>;
-  /** Metadata only: see metadataOnly. */
+  /** Metadata only (InformerOptions.metadataOnly): reconciles read Secrets from the API. */
   readonly secrets: Informer<KubeObject>;
 }

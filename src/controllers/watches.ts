@@ -1,16 +1,8 @@
-// Building blocks of the controllers' watches: what an informer keeps of an object, which changes to react to, and
-// what to queue.
+// Building blocks of the controllers' watches: which changes to react to, and what to queue.
 import type { TenantControlPlane } from "../api/v1alpha1/kinds.js";
 import type { Controller } from "../runtime/controller.js";
 import { objectKey, type InformerHandlers } from "../runtime/informer.js";
 import type { KubeObject } from "../runtime/kube-client.js";
-
-/** Informer transform for objects watched only to trigger reconciles: reconciles read them from the API. */
-export const metadataOnly = (object: KubeObject): KubeObject => ({
-  apiVersion: object.apiVersion,
-  kind: object.kind,
-  metadata: object.metadata,
-});
 
 /** Handlers that pass the current object to `handle` on every add, update and delete. */
 export function onEveryChange<T>(handle: (object: T) => void): InformerHandlers<T> {

@@ -20,6 +20,11 @@ export interface InformerOptions<T> {
   /** Applied to every object before it is stored (e.g. to drop data the operator never reads from the cache). */
   readonly transform?: (object: T) => T;
   /**
+   * Lists and watches metadata only (PartialObjectMetadata), without managedFields: for objects watched only to
+   * trigger reconciles, whose reconciles read them from the API. The server sends no data, spec or status.
+   */
+  readonly metadataOnly?: boolean;
+  /**
    * Hands every stored object to the `resync` handlers this often (upstream's --cache-resync-period), so that a
    * controller looks again at objects nobody touched. Undefined: never.
    */
@@ -155,6 +160,7 @@ export class Informer<T extends KubeObject> {
         labelSelector: this.options.labelSelector,
         resourceVersion: this.#resourceVersion,
         timeoutSeconds,
+        metadataOnly: this.options.metadataOnly,
       },
       (event) => {
         events += 1;
@@ -177,6 +183,7 @@ export class Informer<T extends KubeObject> {
       const page = await this.client.list<T>(this.type, {
         namespace: this.options.namespace,
         labelSelector: this.options.labelSelector,
+        metadataOnly: this.options.metadataOnly,
         limit: PAGE_SIZE,
         continue: continueToken,
       });
@@ -209,8 +216,13 @@ export class Informer<T extends KubeObject> {
   }
 
   #transform(object: T): T {
-    // List items carry no apiVersion/kind; handlers and SSA callers expect them.
+    // List items carry no apiVersion/kind (metadata-only ones say PartialObjectMetadata); handlers and SSA callers
+    // expect the type's.
     const typed = { ...object, apiVersion: apiVersionOf(this.type), kind: this.type.kind };
+    if (this.options.metadataOnly === true) {
+      const { managedFields: _unused, ...metadata } = typed.metadata as T["metadata"] & { managedFields?: unknown };
+      typed.metadata = metadata;
+    }
     return this.options.transform === undefined ? typed : this.options.transform(typed);
   }
 

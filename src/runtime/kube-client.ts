@@ -69,6 +69,8 @@ export interface ListOptions {
   fieldSelector?: string;
   limit?: number;
   continue?: string;
+  /** Only each object's metadata (PartialObjectMetadata): no data, spec or status is sent or parsed. */
+  metadataOnly?: boolean;
 }
 
 export interface WatchOptions extends ListOptions {
@@ -96,7 +98,13 @@ interface RequestSpec {
   signal?: AbortSignal | undefined;
   /** A watch stays open: no request deadline. */
   watch?: boolean;
+  /** The Accept header; default application/json. */
+  accept?: string;
 }
+
+/** The Accept header of a metadata-only list or watch (a PartialObjectMetadataList or PartialObjectMetadata stream). */
+const metadataAccept = (kind: "PartialObjectMetadataList" | "PartialObjectMetadata"): string =>
+  `application/json;as=${kind};g=meta.k8s.io;v=v1`;
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
@@ -173,12 +181,13 @@ export class KubeClient {
   }
 
   list<T extends KubeObject>(type: ResourceType, options: ListOptions & CallOptions = {}): Promise<ObjectList<T>> {
-    const { namespace, signal, ...query } = options;
+    const { namespace, signal, metadataOnly, ...query } = options;
     return this.request<ObjectList<T>>({
       method: "GET",
       path: resourcePath(type, namespace),
       query: { ...query },
       signal,
+      ...(metadataOnly === true ? { accept: metadataAccept("PartialObjectMetadataList") } : {}),
     });
   }
 
@@ -266,7 +275,7 @@ export class KubeClient {
     onEvent: (event: WatchEvent<T>) => void,
     signal: AbortSignal,
   ): Promise<void> {
-    const { namespace, ...query } = options;
+    const { namespace, metadataOnly, ...query } = options;
     const path = resourcePath(type, namespace);
     const response = await this.#send({
       method: "GET",
@@ -274,6 +283,7 @@ export class KubeClient {
       query: { ...query, watch: true, allowWatchBookmarks: true },
       signal,
       watch: true,
+      ...(metadataOnly === true ? { accept: metadataAccept("PartialObjectMetadata") } : {}),
     });
     const what = `watch ${path}`;
     if (response.statusCode !== 200) throw await errorFromResponse(response, what);
@@ -333,7 +343,7 @@ export class KubeClient {
           signal,
           headers: {
             ...headers,
-            accept: "application/json",
+            accept: spec.accept ?? "application/json",
             ...(body === undefined
               ? {}
               : { "content-type": spec.contentType ?? "application/json", "content-length": Buffer.byteLength(body) }),

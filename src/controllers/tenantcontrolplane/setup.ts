@@ -5,7 +5,7 @@ import { Informer } from "../../runtime/informer.js";
 import type { KubeObject } from "../../runtime/kube-client.js";
 import { resourceTypes } from "../../runtime/resource-types.js";
 import type { SharedControllerDeps } from "../shared-deps.js";
-import { enqueueKeyOf, metadataOnly, onEveryChange, specOrMetadataChanged } from "../watches.js";
+import { enqueueKeyOf, onEveryChange, specOrMetadataChanged } from "../watches.js";
 import { TenantControlPlaneReconciler, type TenantControlPlaneReconcilerDeps } from "./reconciler.js";
 
 export interface TenantControlPlaneControllerDeps
@@ -63,7 +63,7 @@ export function setupTenantControlPlaneController(deps: TenantControlPlaneContro
       .addInformer(
         new Informer<KubeObject>(client, type, informerLog, {
           labelSelector: `${projectLabel}=kamaji`,
-          transform: metadataOnly,
+          metadataOnly: true,
         }),
       )
       .on(onEveryChange(enqueueOwner));
@@ -80,7 +80,7 @@ export function setupTenantControlPlaneController(deps: TenantControlPlaneContro
     .addInformer(
       new Informer<KubeObject>(client, resourceTypes.pod, informerLog, {
         labelSelector: nameLabel,
-        transform: metadataOnly,
+        metadataOnly: true,
       }),
     )
     .on(onEveryChange(enqueuePodOwner));
