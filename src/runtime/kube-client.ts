@@ -180,15 +180,20 @@ export class KubeClient {
     }
   }
 
-  list<T extends KubeObject>(type: ResourceType, options: ListOptions & CallOptions = {}): Promise<ObjectList<T>> {
+  async list<T extends KubeObject>(
+    type: ResourceType,
+    options: ListOptions & CallOptions = {},
+  ): Promise<ObjectList<T>> {
     const { namespace, signal, metadataOnly, ...query } = options;
-    return this.request<ObjectList<T>>({
+    const list = await this.request<ObjectList<T>>({
       method: "GET",
       path: resourcePath(type, namespace),
       query: { ...query },
       signal,
       ...(metadataOnly === true ? { accept: metadataAccept("PartialObjectMetadataList") } : {}),
     });
+    // An empty PartialObjectMetadataList comes with "items": null.
+    return { ...list, items: list.items ?? [] };
   }
 
   create<T extends KubeObject>(type: ResourceType, object: T, call: CallOptions = {}): Promise<T> {

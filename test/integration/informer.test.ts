@@ -67,6 +67,17 @@ describe("informers", { timeout: 180_000 }, () => {
     );
     proxy.resume();
   });
+  test("a metadata-only informer of nothing syncs (the server lists no items as null)", async () => {
+    const informer = new Informer<KubeObject>(client, resourceTypes.pod, quietLog(), {
+      namespace: "default",
+      labelSelector: "matches=nothing",
+      metadataOnly: true,
+    });
+    void informer.run(stop.signal);
+    await waitFor("the empty informer to sync", () => informer.hasSynced || undefined, 10_000);
+    assert.deepEqual(informer.list(), []);
+  });
+
   test("a metadata-only informer of Secrets keeps neither their data nor their managedFields", async () => {
     await cluster.kubectl(["create", "secret", "generic", "-n", "default", "held", "--from-literal=password=hunter2"]);
     const informer = new Informer<KubeObject & { data?: unknown }>(client, resourceTypes.secret, quietLog(), {
