@@ -25,7 +25,16 @@ export class DataStoreConnections {
 
   constructor(private readonly log: Logger) {}
 
-  get(config: DataStoreConnectionConfig): DataStoreConnection {
+  /**
+   * The DataStore's connection; with `signal`, every call of it is abandoned when the signal fires (see
+   * abandonedOnAbort).
+   */
+  get(config: DataStoreConnectionConfig, signal?: AbortSignal): DataStoreConnection {
+    const connection = this.#shared(config);
+    return signal === undefined ? connection : abandonedOnAbort(connection, signal);
+  }
+
+  #shared(config: DataStoreConnectionConfig): DataStoreConnection {
     const fingerprint = createHash("sha256").update(JSON.stringify(config)).digest("hex");
     const current = this.#open.get(config.name);
     if (current?.fingerprint === fingerprint) return current.connection;
@@ -55,3 +64,38 @@ export class DataStoreConnections {
     });
   }
 }
+
+/**
+ * `connection` with each call rejected as soon as `signal` fires: a stopped or deposed reconcile stops waiting on a
+ * hung datastore at once. The drivers' clients cannot recall a statement already sent, so one may still complete;
+ * every operation is idempotent and the next leader runs the same one, so a late completion changes nothing. Closing
+ * is left to the shared connection's owner.
+ */
+export function abandonedOnAbort(connection: DataStoreConnection, signal: AbortSignal): DataStoreConnection {
+  const bound =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> => {
+      if (signal.aborted) return Promise.reject(abandoned(signal));
+      return new Promise<R>((resolve, reject) => {
+        const onAbort = () => {
+          reject(abandoned(signal));
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+        call(...args)
+          .then(resolve, reject)
+          .finally(() => {
+            signal.removeEventListener("abort", onAbort);
+          });
+      });
+    };
+  return {
+    check: bound(() => connection.check()),
+    provision: bound((tenant) => connection.provision(tenant)),
+    isProvisioned: bound((tenant) => connection.isProvisioned(tenant)),
+    teardown: bound((tenant) => connection.teardown(tenant)),
+    close: () => Promise.resolve(),
+  };
+}
+
+const abandoned = (signal: AbortSignal): Error =>
+  new Error("datastore call abandoned: the reconcile was stopped", { cause: signal.reason });

@@ -78,7 +78,7 @@ export class DataStoreReconciler implements Reconciler {
       });
     }
 
-    const check = await this.#check(client, dataStore);
+    const check = await this.#check(client, dataStore, signal);
     // A check cut short by a stop says nothing about the server: write no condition from it.
     signal.throwIfAborted();
     const wasReady = previous?.ready === true;
@@ -106,12 +106,12 @@ export class DataStoreReconciler implements Reconciler {
     return { requeueAfterMs: this.deps.recheckAfterMs };
   }
 
-  async #check(client: KubeClient, dataStore: DataStore): Promise<ConditionUpdate> {
+  async #check(client: KubeClient, dataStore: DataStore, signal: AbortSignal): Promise<ConditionUpdate> {
     const name = dataStore.metadata.name ?? "";
     const base = { type: dataStoreValidationCondition };
     try {
       const config = await resolveConnectionConfig(client, dataStore);
-      await this.deps.connections.get(config).check();
+      await this.deps.connections.get(config, signal).check();
       return {
         ...base,
         status: "True",

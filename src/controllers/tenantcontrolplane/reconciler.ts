@@ -86,7 +86,7 @@ export class TenantControlPlaneReconciler implements Reconciler {
         now: new Date(),
         dataStore,
         connectionConfig,
-        connection: this.deps.connections.get(connectionConfig),
+        connection: this.deps.connections.get(connectionConfig, signal),
         status,
         secretChecksums: {},
         unwanted: [],
@@ -164,7 +164,7 @@ export class TenantControlPlaneReconciler implements Reconciler {
         `cannot remove the tenant's data: DataStore ${name} does not exist`,
       );
     }
-    const connection = this.deps.connections.get(await resolveConnectionConfig(client, dataStore));
+    const connection = this.deps.connections.get(await resolveConnectionConfig(client, dataStore), signal);
     const { schema, user } = tenantStorageNames(tcp, dataStore.spec.driver);
     try {
       await connection.teardown({ schema, user, password: "" });
