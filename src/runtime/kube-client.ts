@@ -185,14 +185,14 @@ export class KubeClient {
     options: ListOptions & CallOptions = {},
   ): Promise<ObjectList<T>> {
     const { namespace, signal, metadataOnly, ...query } = options;
-    const list = await this.request<ObjectList<T>>({
+    // An empty PartialObjectMetadataList comes with "items": null.
+    const list = await this.request<Omit<ObjectList<T>, "items"> & { items: T[] | null }>({
       method: "GET",
       path: resourcePath(type, namespace),
       query: { ...query },
       signal,
       ...(metadataOnly === true ? { accept: metadataAccept("PartialObjectMetadataList") } : {}),
     });
-    // An empty PartialObjectMetadataList comes with "items": null.
     return { ...list, items: list.items ?? [] };
   }
 
