@@ -131,8 +131,8 @@ export function createKamajiManager(options: KamajiManagerOptions): KamajiManage
     ...shared,
     fieldManager: options.fieldManager,
     recheckAfterMs: options.dataStoreRecheckMs ?? 30_000,
-    // The tenants waiting on that DataStore: those naming it, and those with no spec.dataStore when it is the default.
-    onReady: (name) => {
+    // The tenants of that DataStore: those naming it, and those with no spec.dataStore when it is the default.
+    onReadinessChange: (name) => {
       for (const tcp of tenantControlPlanes.list()) {
         if ((tcp.spec.dataStore || options.defaultDataStore) === name) {
           tenantControlPlaneController.enqueue(objectKey(tcp.metadata));

@@ -4,8 +4,9 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
-import { startApiTier } from "../../tools/cluster/api-tier.js";
+import { apiTierSteps, startApiTier, startInOrder } from "../../tools/cluster/api-tier.js";
 import { stopDaemon } from "../../tools/cluster/daemon.js";
 import { freePort } from "../../tools/cluster/ports.js";
 import type { ClusterState } from "../../tools/cluster/state.js";
@@ -18,17 +19,15 @@ export interface ApiTier {
   kubeconfig: string;
   /** Runs kubectl against this cluster; rejects with kubectl's stderr on failure. */
   kubectl(args: string[], input?: string): Promise<string>;
+  /** Stops kube-apiserver, waits `downMs`, starts it again on the same port and data; resolves once it is ready. */
+  restartApiServer(downMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
 export async function startTestApiTier(): Promise<ApiTier> {
   const dir = mkdtempSync(join(tmpdir(), "kamaji-api-tier-"));
-  const state = await startApiTier({
-    dir,
-    apiServerPort: await freePort(),
-    etcdClientPort: await freePort(),
-    etcdPeerPort: await freePort(),
-  });
+  const ports = { apiServerPort: await freePort(), etcdClientPort: await freePort(), etcdPeerPort: await freePort() };
+  const state = await startApiTier({ dir, ...ports });
   const kubectlPath = kubernetesBinary("kubectl");
   const kubectl = async (args: string[], input?: string) => {
     const child = run(kubectlPath, ["--kubeconfig", state.kubeconfig, ...args], { maxBuffer: 64 << 20 });
@@ -46,6 +45,18 @@ export async function startTestApiTier(): Promise<ApiTier> {
     state,
     kubeconfig: state.kubeconfig,
     kubectl,
+    restartApiServer: async (downMs) => {
+      const index = state.daemons.findIndex((daemon) => daemon.name === "kube-apiserver");
+      const running = state.daemons[index];
+      if (running === undefined) throw new Error("the api tier has no kube-apiserver");
+      await stopDaemon(running);
+      await sleep(downMs);
+      const { steps } = await apiTierSteps({ dir, ...ports });
+      const step = steps.find((candidate) => candidate.spec.name === "kube-apiserver");
+      if (step === undefined) throw new Error("the api tier steps have no kube-apiserver");
+      const [restarted] = await startInOrder([step], () => undefined);
+      if (restarted !== undefined) state.daemons[index] = restarted;
+    },
     stop: async () => {
       for (const daemon of [...state.daemons].reverse()) await stopDaemon(daemon);
       rmSync(dir, { recursive: true, force: true });

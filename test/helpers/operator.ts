@@ -1,4 +1,5 @@
 // An api tier with our CRDs, a real etcd with TLS and auth registered as a DataStore, and managers run in-process.
+import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync } from "node:fs";
 import { Writable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -210,8 +211,60 @@ export async function reconciledAfter(
   );
 }
 
+/** The Secrets a TCP named `tcp` gets on an etcd DataStore without addons. */
+export const expectedSecrets = (tcp: string): string[] =>
+  [
+    "ca",
+    "front-proxy-ca-certificate",
+    "sa-certificate",
+    "api-server-certificate",
+    "api-server-kubelet-client-certificate",
+    "front-proxy-client-certificate",
+    "admin-kubeconfig",
+    "controller-manager-kubeconfig",
+    "scheduler-kubeconfig",
+    "datastore-config",
+    "datastore-certificate",
+  ].map((suffix) => `${tcp}-${suffix}`);
+
+/**
+ * `kamaji manager` as a process of its own (no leader election, default DataStore "etcd"), for tests that kill it or
+ * signal it: SIGKILL then interrupts it between two API calls with no chance to clean up. Its stderr (JSON logs)
+ * goes to `logs` when given.
+ */
+export function spawnManagerProcess(env: OperatorEnvironment, logs?: string[]): ChildProcess {
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      `${repo}src/cli/main.ts`,
+      "manager",
+      "--kubeconfig",
+      env.cluster.kubeconfig,
+      "--leader-elect=false",
+      "--datastore=etcd",
+      "--metrics-bind-address=0",
+      "--health-probe-bind-address=0",
+      "--webhook-port=0",
+    ],
+    { stdio: ["ignore", "ignore", logs === undefined ? "ignore" : "pipe"] },
+  );
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+    logs?.push(...chunk.split("\n").filter(Boolean));
+  });
+  return child;
+}
+
 export interface TenantControlPlaneObject {
-  metadata: { name: string; namespace: string; uid?: string; finalizers?: string[]; generation?: number };
+  metadata: {
+    name: string;
+    namespace: string;
+    uid?: string;
+    resourceVersion?: string;
+    finalizers?: string[];
+    generation?: number;
+  };
   spec: Record<string, unknown>;
   status?: any;
 }

@@ -1,15 +1,16 @@
 // The operator against a real kube-apiserver and a real etcd (TLS client certificates, auth on): DataStore checks,
 // the TenantControlPlane pipeline, tenant isolation on etcd, spec changes, bad input, an outage, and deletion.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import { resourceTypes } from "../../src/runtime/resource-types.js";
 import { waitFor } from "../../tools/cluster/wait.js";
 import {
   addEtcdDataStoreAndNamespace,
+  expectedSecrets,
   etcdDataStore,
   getTcp,
   reconciledAfter,
+  spawnManagerProcess,
   startManager,
   startOperatorEnvironment,
   tenantControlPlane,
@@ -19,24 +20,8 @@ import {
   type RunningManager,
 } from "../helpers/operator.js";
 
-const repo = new URL("../../", import.meta.url).pathname;
 const ns = "tenants";
 const tenants = ["alpha", "beta", "gamma"];
-
-const expectedSecrets = (tcp: string) =>
-  [
-    "ca",
-    "front-proxy-ca-certificate",
-    "sa-certificate",
-    "api-server-certificate",
-    "api-server-kubelet-client-certificate",
-    "front-proxy-client-certificate",
-    "admin-kubeconfig",
-    "controller-manager-kubeconfig",
-    "scheduler-kubeconfig",
-    "datastore-config",
-    "datastore-certificate",
-  ].map((suffix) => `${tcp}-${suffix}`);
 
 const secretKeys: Record<string, string[]> = {
   ca: ["ca.crt", "ca.key", "tls.crt", "tls.key"],
@@ -373,23 +358,7 @@ describe("operator on the api tier with an etcd DataStore", { timeout: 600_000 }
   test("a manager killed mid-pipeline and restarted converges with nothing duplicated or leaked", async () => {
     await manager.stop();
     // A separate process, so that SIGKILL interrupts it between two API calls with no chance to clean up.
-    const child = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        `${repo}src/cli/main.ts`,
-        "manager",
-        "--kubeconfig",
-        env.cluster.kubeconfig,
-        "--leader-elect=false",
-        "--datastore=etcd",
-        "--metrics-bind-address=0",
-        "--health-probe-bind-address=0",
-        "--webhook-port=0",
-      ],
-      { stdio: "ignore" },
-    );
+    const child = spawnManagerProcess(env);
     try {
       await env.cluster.kubectl(["apply", "--server-side", "-f", "-"], JSON.stringify(tenantControlPlane("delta", ns)));
       await waitFor(

@@ -23,10 +23,7 @@ export interface ApiTierOptions {
 }
 
 /** Starts `specs` in order, each waited for by `ready`; on any failure stops what it started and rethrows. */
-export async function startInOrder(
-  steps: { spec: DaemonSpec; ready: () => Promise<unknown>; timeoutMs: number }[],
-  progress: (message: string) => void,
-): Promise<RunningDaemon[]> {
+export async function startInOrder(steps: DaemonStep[], progress: (message: string) => void): Promise<RunningDaemon[]> {
   const started: RunningDaemon[] = [];
   try {
     for (const { spec, ready, timeoutMs } of steps) {
@@ -48,10 +45,17 @@ export async function startInOrder(
   }
 }
 
-export async function startApiTier(options: ApiTierOptions): Promise<ClusterState> {
-  const progress = options.progress ?? (() => undefined);
+interface DaemonStep {
+  spec: DaemonSpec;
+  ready: () => Promise<unknown>;
+  timeoutMs: number;
+}
+
+/** The api tier's daemons in start order, each with its readiness check: the same for a start and a restart. */
+export async function apiTierSteps(
+  options: Omit<ApiTierOptions, "progress">,
+): Promise<{ steps: DaemonStep[]; adminKubeconfig: string }> {
   const { dir } = options;
-  mkdirSync(dir, { recursive: true });
   const addresses: ControlPlaneAddresses = {
     apiServerAddress: "127.0.0.1",
     apiServerPort: options.apiServerPort,
@@ -60,12 +64,7 @@ export async function startApiTier(options: ApiTierOptions): Promise<ClusterStat
     serviceCIDR: "10.96.0.0/16",
     podCIDR: "10.244.0.0/16",
   };
-  await assertPortFree("127.0.0.1", addresses.apiServerPort, "kube-apiserver");
-  await assertPortFree("127.0.0.1", addresses.etcdClientPort, "etcd client");
-  await assertPortFree("127.0.0.1", addresses.etcdPeerPort, "etcd peer");
-
-  const server = `https://127.0.0.1:${addresses.apiServerPort}`;
-  progress("writing certificates and kubeconfigs");
+  const server = apiTierServer(options);
   const pki = await ensureClusterPki({
     dir: `${dir}/pki`,
     server,
@@ -82,19 +81,31 @@ export async function startApiTier(options: ApiTierOptions): Promise<ClusterStat
     const { status } = await apiGet(pki, server, "/api/v1/namespaces/default/serviceaccounts/default");
     return status === 200 ? true : undefined;
   };
-  const daemons = await startInOrder(
-    [
-      { spec: etcdDaemon(dir, addresses), ready: etcdHealthy, timeoutMs: 30_000 },
-      { spec: apiServerDaemon(dir, pki, addresses), ready: apiReady, timeoutMs: 60_000 },
-      { spec: controllerManagerDaemon(dir, pki, addresses), ready: kcmReady, timeoutMs: 60_000 },
-    ],
-    progress,
-  );
+  const steps = [
+    { spec: etcdDaemon(dir, addresses), ready: etcdHealthy, timeoutMs: 30_000 },
+    { spec: apiServerDaemon(dir, pki, addresses), ready: apiReady, timeoutMs: 60_000 },
+    { spec: controllerManagerDaemon(dir, pki, addresses), ready: kcmReady, timeoutMs: 60_000 },
+  ];
+  return { steps, adminKubeconfig: pki.kubeconfigs.admin ?? "" };
+}
+
+const apiTierServer = (options: Pick<ApiTierOptions, "apiServerPort">) => `https://127.0.0.1:${options.apiServerPort}`;
+
+export async function startApiTier(options: ApiTierOptions): Promise<ClusterState> {
+  const progress = options.progress ?? (() => undefined);
+  const { dir } = options;
+  mkdirSync(dir, { recursive: true });
+  await assertPortFree("127.0.0.1", options.apiServerPort, "kube-apiserver");
+  await assertPortFree("127.0.0.1", options.etcdClientPort, "etcd client");
+  await assertPortFree("127.0.0.1", options.etcdPeerPort, "etcd peer");
+  progress("writing certificates and kubeconfigs");
+  const { steps, adminKubeconfig } = await apiTierSteps(options);
+  const daemons = await startInOrder(steps, progress);
   return {
     tier: "api",
     dir,
-    server,
-    kubeconfig: pki.kubeconfigs.admin ?? "",
+    server: apiTierServer(options),
+    kubeconfig: adminKubeconfig,
     daemons,
     startedAt: new Date().toISOString(),
   };

@@ -29,8 +29,11 @@ export interface DataStoreReconcilerDeps {
   readonly fieldManager: string;
   /** How often a healthy DataStore's connection is checked again. */
   readonly recheckAfterMs: number;
-  /** Called when the DataStore became ready: the tenants waiting for it are reconciled at once. */
-  readonly onReady: (dataStore: string) => void;
+  /**
+   * Called when the DataStore became ready or stopped being ready: its tenants are reconciled at once (to start, or
+   * to say why they cannot).
+   */
+  readonly onReadinessChange: (dataStore: string) => void;
 }
 
 export class DataStoreReconciler implements Reconciler {
@@ -96,12 +99,13 @@ export class DataStoreReconciler implements Reconciler {
         const warning = { type: "Warning", reason: check.reason, action: "Validate", note: check.message } as const;
         await this.deps.events.record(dataStore, warning, { signal });
       }
+      if (wasReady) this.deps.onReadinessChange(name);
       throw new Error(check.message);
     }
     if (!wasReady) {
       const valid = { type: "Normal", reason: check.reason, action: "Validate", note: check.message } as const;
       await this.deps.events.record(dataStore, valid, { signal });
-      this.deps.onReady(name);
+      this.deps.onReadinessChange(name);
     }
     return { requeueAfterMs: this.deps.recheckAfterMs };
   }

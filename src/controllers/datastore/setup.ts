@@ -11,7 +11,7 @@ import { DataStoreReconciler, type DataStoreReconcilerDeps } from "./reconciler.
 export const dataStoreBySecretIndex = "secretRef";
 
 export interface DataStoreControllerDeps
-  extends SharedControllerDeps, Pick<DataStoreReconcilerDeps, "fieldManager" | "recheckAfterMs" | "onReady"> {}
+  extends SharedControllerDeps, Pick<DataStoreReconcilerDeps, "fieldManager" | "recheckAfterMs" | "onReadinessChange"> {}
 
 export function setupDataStoreController(deps: DataStoreControllerDeps): void {
   const { manager, dataStores, tenantControlPlanes } = deps;
@@ -31,7 +31,7 @@ export function setupDataStoreController(deps: DataStoreControllerDeps): void {
       tenantControlPlanes,
       fieldManager: deps.fieldManager,
       recheckAfterMs: deps.recheckAfterMs,
-      onReady: deps.onReady,
+      onReadinessChange: deps.onReadinessChange,
     }),
   });
   manager.addController(controller);
