@@ -11,7 +11,9 @@ import { DataStoreReconciler, type DataStoreReconcilerDeps } from "./reconciler.
 export const dataStoreBySecretIndex = "secretRef";
 
 export interface DataStoreControllerDeps
-  extends SharedControllerDeps, Pick<DataStoreReconcilerDeps, "fieldManager" | "recheckAfterMs" | "onReadinessChange"> {}
+  extends
+    SharedControllerDeps,
+    Pick<DataStoreReconcilerDeps, "fieldManager" | "recheckAfterMs" | "onReadinessChange"> {}
 
 export function setupDataStoreController(deps: DataStoreControllerDeps): void {
   const { manager, dataStores, tenantControlPlanes } = deps;
