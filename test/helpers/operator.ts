@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync } from "node:fs";
 import { Writable } from "node:stream";
+import { after, before } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createKamajiManager, type KamajiManager } from "../../src/controllers/setup.js";
 import { KubeClient } from "../../src/runtime/kube-client.js";
@@ -102,6 +103,40 @@ export async function startOperatorEnvironment(): Promise<OperatorEnvironment> {
     await cluster.stop();
     throw error;
   }
+}
+
+/**
+ * Registers the before/after hooks of a suite that needs the environment, the etcd DataStore, the namespace
+ * `namespace` and one manager with `etcd` as its default DataStore; read them through the returned object once the
+ * suite runs.
+ */
+export function operatorSuite(namespace: string): {
+  readonly env: OperatorEnvironment;
+  readonly manager: RunningManager;
+} {
+  let env: OperatorEnvironment | undefined;
+  let manager: RunningManager | undefined;
+  before(async () => {
+    env = await startOperatorEnvironment();
+    await addEtcdDataStoreAndNamespace(env, namespace);
+    manager = startManager(env, { defaultDataStore: "etcd" });
+  });
+  after(async () => {
+    await manager?.stop();
+    await env?.stop();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error("the operator suite has not started (read it inside a test)");
+    return value;
+  };
+  return {
+    get env() {
+      return started(env);
+    },
+    get manager() {
+      return started(manager);
+    },
+  };
 }
 
 export interface RunningManager {

@@ -3,43 +3,23 @@
 // start over one the per-tenant controller wrote meanwhile.
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import type { TenantControlPlane } from "../../src/api/v1alpha1/kinds.js";
 import { recordBootstrapToken } from "../../src/controllers/soot/bootstrap-status.js";
 import { resourceTypes } from "../../src/runtime/resource-types.js";
-import {
-  addEtcdDataStoreAndNamespace,
-  getTcp,
-  settled,
-  startManager,
-  startOperatorEnvironment,
-  tenantControlPlane,
-  waitReconciled,
-  type OperatorEnvironment,
-  type RunningManager,
-} from "../helpers/operator.js";
+import { getTcp, operatorSuite, settled, tenantControlPlane, waitReconciled } from "../helpers/operator.js";
 
 const ns = "writers";
 
 describe("status writers", { timeout: 300_000 }, () => {
-  let env: OperatorEnvironment;
-  let manager: RunningManager;
+  const suite = operatorSuite(ns);
 
-  before(async () => {
-    env = await startOperatorEnvironment();
-    await addEtcdDataStoreAndNamespace(env, ns);
-    manager = startManager(env, { defaultDataStore: "etcd" });
-  });
-
-  after(async () => {
-    await manager.stop();
-    await env.stop();
-  });
-
-  const bootstrapChecksum = async () => (await getTcp(env, "slow", ns))?.status?.kubeadmPhase?.bootstrapToken?.checksum;
-  const tcp = async () => (await getTcp(env, "slow", ns)) as unknown as TenantControlPlane;
+  const bootstrapChecksum = async () =>
+    (await getTcp(suite.env, "slow", ns))?.status?.kubeadmPhase?.bootstrapToken?.checksum;
+  const tcp = async () => (await getTcp(suite.env, "slow", ns)) as unknown as TenantControlPlane;
 
   test("a slow reconcile keeps the bootstrap token the per-tenant controller wrote while it ran", async () => {
+    const { env, manager } = suite;
     await env.cluster.kubectl(["apply", "-f", "-"], JSON.stringify(tenantControlPlane("slow", ns)));
     await waitReconciled(env, "slow", ns);
     await recordBootstrapToken(env.client, await tcp(), "first", "kamaji");

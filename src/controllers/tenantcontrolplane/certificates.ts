@@ -22,6 +22,7 @@ import type { ComponentSecret } from "../../resources/deployment/input.js";
 import { certificateLifecycleLabel } from "../../resources/labels.js";
 import { renewBefore, type PipelineContext, type PipelineStep } from "./context.js";
 import { applySecret, decodeData, readSecret, secretStatus } from "./objects.js";
+import { rotationReason } from "./rotation.js";
 
 async function tryLoad<T>(load: () => Promise<T>): Promise<T | undefined> {
   try {
@@ -152,15 +153,19 @@ function leafStep(stepName: string, spec: LeafSpec): PipelineStep {
           secretName,
         ),
       );
+      const rotation = rotationReason(context, stored);
       const problems =
         current === undefined
           ? ["missing or unreadable"]
-          : certificateProblems(current.certificate, {
-              now: context.now,
-              expiryThresholdMs: context.options.certificateExpirationDeadlineMs,
-              signedBy: issuer.certificate,
-              subjectAltNames,
-            });
+          : [
+              ...certificateProblems(current.certificate, {
+                now: context.now,
+                expiryThresholdMs: context.options.certificateExpirationDeadlineMs,
+                signedBy: issuer.certificate,
+                subjectAltNames,
+              }),
+              ...(rotation === undefined ? [] : [rotation]),
+            ];
       let payload = data;
       let notAfter = current?.certificate.notAfter;
       if (problems.length > 0) {

@@ -51,6 +51,8 @@ export interface PipelineContext {
   health?: ControlPlaneHealth;
   /** Objects a step's spec part no longer wants: removed by the pipeline's last step (see optional-objects.ts). */
   readonly unwanted: { readonly type: ResourceType; readonly name: string }[];
+  /** Secrets re-issued because their rotate annotation asked for it: the time is written back at the end. */
+  readonly rotatedSecrets: string[];
   /** The earliest time a certificate in place now enters its renewal deadline: the reconcile runs again then. */
   renewalDue?: Date;
 }

@@ -11,6 +11,7 @@ import { lastUpdate, renewBefore, type PipelineContext, type PipelineStep } from
 import { applySecret, decodeData, readSecret, secretStatus } from "./objects.js";
 import { dataStoreErrorReasons } from "../datastore/conditions.js";
 import { ReconcileProblem } from "./problem.js";
+import { rotationReason } from "./rotation.js";
 import type { Driver } from "../../api/v1alpha1/datastore.js";
 import type { TenantControlPlane } from "../../api/v1alpha1/kinds.js";
 
@@ -150,8 +151,10 @@ export const dataStoreCertificateStep: PipelineStep = {
         { certificatePem: data["server.crt"] ?? "", privateKeyPem: data["server.key"] ?? "" },
         name,
       ).catch(() => undefined);
+      const rotation = rotationReason(context, stored);
       const valid =
         current !== undefined &&
+        rotation === undefined &&
         data["ca.crt"]?.trim() === tls.certificateAuthorityPem.trim() &&
         current.certificate.commonName === storage.user &&
         certificateProblems(current.certificate, {

@@ -21,6 +21,7 @@ import { certificateLifecycleLabel } from "../../resources/labels.js";
 import { joinHostPort } from "../../resources/service.js";
 import { renewBefore, type PipelineContext, type PipelineStep } from "./context.js";
 import { applySecret, decodeData, readSecret, secretStatus, type SecretStatus } from "./objects.js";
+import { rotationReason } from "./rotation.js";
 
 interface KubeconfigFile {
   /** Secret key, e.g. admin.conf. */
@@ -127,6 +128,7 @@ export function kubeconfigStep(
       const name = secretName(context);
       const stored = await readSecret(context, name);
       const data = decodeData(stored);
+      const rotation = rotationReason(context, stored);
       const payload: Record<string, string> = {};
       for (const file of files) {
         const server = file.server(context);
@@ -137,7 +139,7 @@ export function kubeconfigStep(
         const expiries = await Promise.all(
           keys.map(({ key, server: expected }) => validKubeconfigExpiry(data[key], expected, ca, context)),
         );
-        if (expiries.every((expiry) => expiry !== undefined)) {
+        if (rotation === undefined && expiries.every((expiry) => expiry !== undefined)) {
           for (const { key } of keys) payload[key] = data[key] ?? "";
           for (const expiry of expiries) renewBefore(context, expiry);
           continue;

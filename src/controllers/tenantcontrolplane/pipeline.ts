@@ -13,6 +13,7 @@ import { dataStoreCertificateStep, dataStoreConfigStep, dataStoreSetupStep } fro
 import { adminKubeconfigStep, controllerManagerKubeconfigStep, schedulerKubeconfigStep } from "./kubeconfigs.js";
 import { konnectivityEgressSelectorStep, konnectivityKubeconfigStep } from "./konnectivity-steps.js";
 import { removeUnwantedStep } from "./optional-objects.js";
+import { recordRotationsStep } from "./rotation.js";
 import { deploymentStep, kubeadmConfigStep, serviceStep } from "./workload-steps.js";
 
 export const pipeline: readonly PipelineStep[] = [
@@ -34,4 +35,5 @@ export const pipeline: readonly PipelineStep[] = [
   konnectivityKubeconfigStep,
   deploymentStep,
   removeUnwantedStep,
+  recordRotationsStep,
 ];

@@ -90,6 +90,7 @@ export class TenantControlPlaneReconciler implements Reconciler {
         status,
         secretChecksums: {},
         unwanted: [],
+        rotatedSecrets: [],
       };
       for (const step of pipeline) {
         if (signal.aborted) throw new Error(`reconcile of ${key} aborted before step ${step.name}`);

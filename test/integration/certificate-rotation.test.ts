@@ -1,0 +1,91 @@
+// Rotation on demand with upstream's annotation `certs.kamaji.clastix.io/rotate`: on a TenantControlPlane every leaf
+// certificate and kubeconfig is re-issued (the CAs and the service-account key stay), on one Secret only that one;
+// the time it was done is written back, and the pods roll once for it.
+import assert from "node:assert/strict";
+import { before, describe, test } from "node:test";
+import type { KubeObject } from "../../src/runtime/kube-client.js";
+import { resourceTypes } from "../../src/runtime/resource-types.js";
+import { waitFor } from "../../tools/cluster/wait.js";
+import { expectedSecrets, operatorSuite, settled, tenantControlPlane, waitReconciled } from "../helpers/operator.js";
+
+const ns = "rotation";
+const rotate = "certs.kamaji.clastix.io/rotate";
+const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+/** Kept by a rotation: the authorities, the service-account key, and what is not a certificate. */
+const kept = ["ca", "front-proxy-ca-certificate", "sa-certificate", "datastore-config"];
+
+type SecretObject = KubeObject & { data?: Record<string, string> };
+
+describe("rotation on demand", { timeout: 300_000 }, () => {
+  const suite = operatorSuite(ns);
+
+  before(async () => {
+    await suite.env.cluster.kubectl(["apply", "-f", "-"], JSON.stringify(tenantControlPlane("spun", ns)));
+    await waitReconciled(suite.env, "spun", ns);
+    await settled(suite.manager, `${ns}/spun`, 1_000);
+  });
+
+  const env = () => suite.env;
+
+  /** Each Secret's data, by name. */
+  async function secretData(): Promise<Map<string, string>> {
+    const list = await env().client.list<SecretObject>(resourceTypes.secret, {
+      namespace: ns,
+      labelSelector: "kamaji.clastix.io/name=spun",
+    });
+    return new Map(list.items.map((secret) => [secret.metadata.name ?? "", JSON.stringify(secret.data)]));
+  }
+
+  const deploymentGeneration = async () =>
+    (await env().client.get<KubeObject>(resourceTypes.deployment, "spun", ns))?.metadata.generation;
+
+  test("on the TenantControlPlane: every leaf certificate and kubeconfig is new, the CAs stay, the time is written back", async () => {
+    const before = await secretData();
+    const generation = await deploymentGeneration();
+    await env().cluster.kubectl(["annotate", "tcp", "-n", ns, "spun", `${rotate}=`]);
+    const done = await waitFor(
+      "the rotation time on the TCP",
+      async () => {
+        const tcp = await env().client.get<KubeObject>(resourceTypes.tenantControlPlane, "spun", ns);
+        const value = tcp?.metadata.annotations?.[rotate];
+        return value !== undefined && value !== "" ? value : undefined;
+      },
+      30_000,
+    );
+    assert.match(done, rfc3339);
+    await waitReconciled(env(), "spun", ns);
+    await settled(suite.manager, `${ns}/spun`, 1_000);
+    const after = await secretData();
+    for (const name of expectedSecrets("spun")) {
+      const suffix = name.slice("spun-".length);
+      if (kept.includes(suffix)) assert.equal(after.get(name), before.get(name), `${name} must stay`);
+      else assert.notEqual(after.get(name), before.get(name), `${name} must be re-issued`);
+    }
+    assert.equal(await deploymentGeneration(), Number(generation) + 1, "the pods roll once for the rotation");
+  });
+
+  test("on one Secret: only that one is re-issued, and it gets the time", async () => {
+    const before = await secretData();
+    const target = "spun-api-server-certificate";
+    await env().cluster.kubectl(["annotate", "secret", "-n", ns, target, `${rotate}=`]);
+    const done = await waitFor(
+      "the rotation time on the Secret",
+      async () => {
+        const secret = await env().client.get<KubeObject>(resourceTypes.secret, target, ns);
+        const value = secret?.metadata.annotations?.[rotate];
+        return value !== undefined && value !== "" ? value : undefined;
+      },
+      30_000,
+    );
+    assert.match(done, rfc3339);
+    await settled(suite.manager, `${ns}/spun`, 1_000);
+    const after = await secretData();
+    for (const name of expectedSecrets("spun")) {
+      if (name === target) assert.notEqual(after.get(name), before.get(name), `${name} must be re-issued`);
+      else assert.equal(after.get(name), before.get(name), `${name} must stay`);
+    }
+    // The TCP's own annotation still holds the earlier rotation's time: nothing else was asked for.
+    const tcp = await env().client.get<KubeObject>(resourceTypes.tenantControlPlane, "spun", ns);
+    assert.match(tcp?.metadata.annotations?.[rotate] ?? "", rfc3339);
+  });
+});
