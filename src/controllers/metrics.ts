@@ -4,10 +4,18 @@ import { Gauge, Histogram, type Registry } from "prom-client";
 import type { DataStore, TenantControlPlane } from "../api/v1alpha1/kinds.js";
 import type { Informer } from "../runtime/informer.js";
 import { dataStoreValidationCondition } from "./datastore/conditions.js";
+import { certificateState, type CertificateInventory } from "./tenantcontrolplane/certificate-inventory.js";
 
 export interface BuildInfo {
   readonly version: string;
   readonly commit: string;
+}
+
+/** What the gauges are computed from at scrape time. */
+export interface MetricSources {
+  readonly tenantControlPlanes: Informer<TenantControlPlane>;
+  readonly dataStores: Informer<DataStore>;
+  readonly certificates: CertificateInventory;
 }
 
 export class KamajiMetrics {
@@ -15,9 +23,10 @@ export class KamajiMetrics {
 
   constructor(
     registry: Registry,
-    tenantControlPlanes: Informer<TenantControlPlane>,
-    dataStores: Informer<DataStore>,
+    { tenantControlPlanes, dataStores, certificates }: MetricSources,
     build: BuildInfo,
+    /** --certificate-expiration-deadline: a certificate closer than this to its expiry is "expiring". */
+    certificateDeadlineMs: number,
   ) {
     const registers = [registry];
     this.handlerTime = new Histogram({
@@ -148,6 +157,52 @@ export class KamajiMetrics {
             },
             1,
           );
+        }
+      },
+    });
+    new Gauge({
+      name: "kamaji_certificates_current",
+      help: "Certificate and kubeconfig Secrets of the TenantControlPlanes, by state (valid, expiring, invalid).",
+      labelNames: ["tcp_namespace", "tcp_name", "status", "strategy"],
+      registers,
+      collect() {
+        this.reset();
+        const now = new Date();
+        for (const [key, tracked] of certificates.entries()) {
+          const [namespace = "", name = ""] = key.split("/");
+          // One per Secret, as upstream: a kubeconfig Secret holding several files counts by its earliest expiry.
+          const earliest = new Map<string, { strategy: string; notAfter: Date }>();
+          for (const { secret, strategy, notAfter } of tracked) {
+            if (strategy === undefined) continue;
+            const seen = earliest.get(secret);
+            if (seen === undefined || notAfter < seen.notAfter) earliest.set(secret, { strategy, notAfter });
+          }
+          for (const { strategy, notAfter } of earliest.values()) {
+            const labels = {
+              tcp_namespace: namespace,
+              tcp_name: name,
+              status: certificateState(notAfter, now, certificateDeadlineMs),
+              strategy,
+            };
+            this.inc(labels);
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: "kamaji_tenant_control_plane_certificate_expiry_seconds",
+      help: "Seconds until the earliest expiry among a TenantControlPlane's certificates, CAs included (ours).",
+      labelNames: ["tcp_namespace", "tcp_name", "secret"],
+      registers,
+      collect() {
+        this.reset();
+        const now = Date.now();
+        for (const [key] of certificates.entries()) {
+          const earliest = certificates.earliestExpiry(key);
+          if (earliest === undefined) continue;
+          const [namespace = "", name = ""] = key.split("/");
+          const labels = { tcp_namespace: namespace, tcp_name: name, secret: earliest.secret };
+          this.set(labels, (earliest.notAfter.getTime() - now) / 1000);
         }
       },
     });

@@ -22,6 +22,7 @@ import { KamajiMetrics } from "./metrics.js";
 import type { SharedControllerDeps } from "./shared-deps.js";
 import type { TenantControlPlaneReconcilerOptions } from "./tenantcontrolplane/reconciler.js";
 import { setupTenantControlPlaneController } from "./tenantcontrolplane/setup.js";
+import { CertificateInventory } from "./tenantcontrolplane/certificate-inventory.js";
 
 export interface KamajiManagerOptions extends TenantControlPlaneReconcilerOptions {
   readonly client: KubeClient;
@@ -102,10 +103,13 @@ export function createKamajiManager(options: KamajiManagerOptions): KamajiManage
   );
 
   const connections = new DataStoreConnections(log.child({ logger: "datastore" }));
-  const kamajiMetrics = new KamajiMetrics(metrics.registry, tenantControlPlanes, dataStores, {
-    version: options.version,
-    commit: "",
-  });
+  const certificates = new CertificateInventory();
+  const kamajiMetrics = new KamajiMetrics(
+    metrics.registry,
+    { tenantControlPlanes, dataStores, certificates },
+    { version: options.version, commit: "" },
+    options.certificateExpirationDeadlineMs,
+  );
   const shared: SharedControllerDeps = {
     manager,
     client,
@@ -123,6 +127,7 @@ export function createKamajiManager(options: KamajiManagerOptions): KamajiManage
     ...shared,
     workers: options.maxConcurrentReconciles,
     options,
+    certificates,
     observeStep: (handler, seconds) => {
       kamajiMetrics.handlerTime.observe({ handler }, seconds);
     },

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
 import { LEAF_VALIDITY_MS } from "../../src/pki/index.js";
 import { resourceTypes } from "../../src/runtime/resource-types.js";
+import { freePort } from "../../tools/cluster/ports.js";
 import { waitFor } from "../../tools/cluster/wait.js";
 import {
   addEtcdDataStoreAndNamespace,
@@ -35,7 +36,8 @@ describe("a quiet tenant", { timeout: 300_000 }, () => {
   });
 
   test("is reconciled again every resync period with nothing changed", async () => {
-    manager = startManager(env, { defaultDataStore: "etcd", cacheResyncPeriodMs: 1_000 });
+    const metricsPort = await freePort();
+    manager = startManager(env, { defaultDataStore: "etcd", cacheResyncPeriodMs: 1_000, metricsPort });
     await env.cluster.kubectl(["apply", "-f", "-"], JSON.stringify(tenantControlPlane("still", ns)));
     await waitReconciled(env, "still", ns);
     const since = manager.logs.length;
@@ -46,6 +48,21 @@ describe("a quiet tenant", { timeout: 300_000 }, () => {
     assert.ok(count >= 5, `${count} reconciles in 9 s with a 1 s resync period`);
     const now = (await env.client.get<any>(resourceTypes.tenantControlPlane, "still", ns))?.metadata;
     assert.equal(now.generation, generation.generation, "the resync must not change the spec");
+
+    // The metrics count its certificate and kubeconfig Secrets, all valid, and give the time to its earliest expiry.
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const series = (status: string, strategy: string) =>
+      new RegExp(
+        `kamaji_certificates_current\\{tcp_namespace="${ns}",tcp_name="still",status="${status}",strategy="${strategy}"\\} (\\d+)`,
+      ).exec(metrics)?.[1];
+    assert.equal(series("valid", "x509"), "4", "API server, kubelet client, front-proxy client, etcd client");
+    assert.equal(series("valid", "kubeconfig"), "3", "admin, controller-manager, scheduler");
+    const expiry =
+      /kamaji_tenant_control_plane_certificate_expiry_seconds\{[^}]*tcp_name="still"[^}]*\} ([\d.e+]+)/.exec(
+        metrics,
+      )?.[1];
+    const days = Number(expiry) / 86_400;
+    assert.ok(days > 364 && days <= 365, `earliest expiry in ${days} days`);
     await manager.stop();
     manager = undefined;
   });
@@ -71,5 +88,44 @@ describe("a quiet tenant", { timeout: 300_000 }, () => {
     );
     const renewedLines = manager.logs.filter((line) => line.includes('"renewed certificate"'));
     assert.ok(renewedLines.length > 0, "the renewal is logged");
+  });
+
+  test("says CertificatesExpiring, with a Warning, when renewal fails near expiry; clears it once renewed", async () => {
+    // Still the manager with a deadline 12 s short of the lifetime: its DataStore goes away, so reconciles fail.
+    assert.ok(manager, "the manager of the previous test");
+    await env.etcd.kill();
+    try {
+      const condition = await waitFor(
+        "CertificatesExpiring=True",
+        async () => {
+          const tcp = await env.client.get<any>(resourceTypes.tenantControlPlane, "renewed", ns);
+          const found = tcp?.status?.conditions?.find((c: { type: string }) => c.type === "CertificatesExpiring");
+          return found?.status === "True" ? found : undefined;
+        },
+        60_000,
+      );
+      assert.equal(condition.reason, "RenewalFailing");
+      assert.match(
+        condition.message,
+        /the certificate in Secret renewed-\S+ expires at \S+ and could not be renewed: /,
+      );
+      const events = await env.client.list<any>(resourceTypes.event, { namespace: ns });
+      assert.ok(
+        events.items.some((e: any) => e.type === "Warning" && e.reason === "CertificatesExpiring"),
+        "a Warning event",
+      );
+    } finally {
+      await env.etcd.restart();
+    }
+    const cleared = await waitFor(
+      "CertificatesExpiring=False",
+      async () => {
+        const tcp = await env.client.get<any>(resourceTypes.tenantControlPlane, "renewed", ns);
+        const found = tcp?.status?.conditions?.find((c: { type: string }) => c.type === "CertificatesExpiring");
+        return found?.status === "False" ? found : undefined;
+      },
+      60_000,
+    );
+    assert.equal(cleared.reason, "CertificatesRenewed");
   });
 });

@@ -83,7 +83,7 @@ function authorityStep(name: TenantAuthorityName, stepName: string, component: C
         context.log.info({ secret: secretName }, stored === undefined ? "issued CA" : "renewed CA");
       }
       const { object, changed } = await applySecret(context, secretName, stepName, payload, stored);
-      renewBefore(context, authority.certificate.notAfter);
+      renewBefore(context, authority.certificate.notAfter, secretName);
       if (name === "ca") context.ca = authority;
       else context.frontProxyCa = authority;
       context.secretChecksums[component] = secretDataChecksum(object.data);
@@ -176,7 +176,7 @@ function leafStep(stepName: string, spec: LeafSpec): PipelineStep {
         notAfter = issued.certificate.notAfter;
         if (stored !== undefined) context.log.info({ secret: secretName, problems }, "renewed certificate");
       }
-      if (notAfter !== undefined) renewBefore(context, notAfter);
+      if (notAfter !== undefined) renewBefore(context, notAfter, secretName, "x509");
       const { object, changed } = await applySecret(context, secretName, stepName, payload, stored, {
         labels: { [certificateLifecycleLabel]: "x509" },
       });

@@ -11,6 +11,7 @@ import type { KubeClient, OwnerReference } from "../../runtime/kube-client.js";
 import type { Logger } from "../../runtime/logger.js";
 import type { ResourceType } from "../../runtime/resource-types.js";
 import { rfc3339 } from "../../runtime/time.js";
+import type { LifecycleStrategy, TrackedCertificate } from "./certificate-inventory.js";
 
 export interface PipelineOptions {
   readonly fieldManager: string;
@@ -55,6 +56,8 @@ export interface PipelineContext {
   readonly rotatedSecrets: string[];
   /** The earliest time a certificate in place now enters its renewal deadline: the reconcile runs again then. */
   renewalDue?: Date;
+  /** Every certificate in place now (see renewBefore). */
+  readonly certificates: TrackedCertificate[];
 }
 
 export interface ControlPlaneHealth {
@@ -75,8 +78,17 @@ export interface PipelineStep {
 export const lastUpdate = (context: PipelineContext, changed: boolean, previous: string | undefined): string =>
   changed || previous === undefined ? rfc3339(context.now) : previous;
 
-/** Records that a certificate the tenant now uses, valid until `notAfter`, must be renewed a deadline before. */
-export function renewBefore(context: PipelineContext, notAfter: Date): void {
+/**
+ * Records a certificate the tenant now uses, in Secret `secret`, valid until `notAfter`: it must be renewed a deadline
+ * before, and the metrics count it.
+ */
+export function renewBefore(
+  context: PipelineContext,
+  notAfter: Date,
+  secret: string,
+  strategy?: LifecycleStrategy,
+): void {
+  context.certificates.push({ secret, notAfter, ...(strategy === undefined ? {} : { strategy }) });
   const due = new Date(notAfter.getTime() - context.options.certificateExpirationDeadlineMs);
   if (context.renewalDue === undefined || due < context.renewalDue) context.renewalDue = due;
 }

@@ -164,7 +164,7 @@ export const dataStoreCertificateStep: PipelineStep = {
         }).length === 0;
       if (valid) {
         payload = data;
-        renewBefore(context, current.certificate.notAfter);
+        renewBefore(context, current.certificate.notAfter, name, "x509");
       } else {
         const issued = await issueEtcdClientCertificate({
           authority: { certificatePem: tls.certificateAuthorityPem, privateKeyPem: caKey },
@@ -177,7 +177,7 @@ export const dataStoreCertificateStep: PipelineStep = {
           "server.crt": issued.certificatePem,
           "server.key": issued.privateKeyPem,
         };
-        renewBefore(context, parseCertificatePem(issued.certificatePem, name).notAfter);
+        renewBefore(context, parseCertificatePem(issued.certificatePem, name).notAfter, name, "x509");
       }
     } else if (tls !== undefined) {
       // SQL and NATS: kine connects with the DataStore's own client certificate, when it has one.

@@ -141,11 +141,11 @@ export function kubeconfigStep(
         );
         if (rotation === undefined && expiries.every((expiry) => expiry !== undefined)) {
           for (const { key } of keys) payload[key] = data[key] ?? "";
-          for (const expiry of expiries) renewBefore(context, expiry);
+          for (const expiry of expiries) renewBefore(context, expiry, name, "kubeconfig");
           continue;
         }
         const { config, notAfter } = await issueKubeconfig(context, ca, file.profile, server);
-        renewBefore(context, notAfter);
+        renewBefore(context, notAfter, name, "kubeconfig");
         for (const { key, server: variantServer } of keys) {
           payload[key] = renderKubeconfig({
             ...config,

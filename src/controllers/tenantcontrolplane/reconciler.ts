@@ -16,6 +16,8 @@ import { resourceTypes } from "../../runtime/resource-types.js";
 import { removeFinalizer } from "../../runtime/finalizers.js";
 import { dataStoreValidationCondition } from "../datastore/conditions.js";
 import { canonicalJson } from "../canonical-json.js";
+import { rfc3339 } from "../../runtime/time.js";
+import { certificateState, type CertificateInventory } from "./certificate-inventory.js";
 import type { ControlPlaneHealth, PipelineContext, PipelineOptions } from "./context.js";
 import { asProblem, dataStoreFinalizer, dataStoreSecretFinalizer, tenantStorageNames } from "./datastore-steps.js";
 import { pipeline } from "./pipeline.js";
@@ -23,6 +25,8 @@ import { ReconcileProblem } from "./problem.js";
 import type { Secret } from "./objects.js";
 
 export const reconciledCondition = "Reconciled";
+/** True while a certificate is within the renewal deadline (or expired) and reconciles fail: the tenant is at risk. */
+export const certificatesExpiringCondition = "CertificatesExpiring";
 /** Whether the tenant API server serves (our addition, like Reconciled): reason says why not. */
 export const readyCondition = "Ready";
 /** Expected on the way up or chosen by the user: no Warning event for these. */
@@ -41,6 +45,8 @@ export interface TenantControlPlaneReconcilerDeps {
   readonly options: TenantControlPlaneReconcilerOptions;
   /** Observes each pipeline step's duration (kamaji_handler_time_seconds). */
   readonly observeStep?: (step: string, seconds: number) => void;
+  /** The certificates each TCP's last successful reconcile left in place. */
+  readonly certificates: CertificateInventory;
 }
 
 export class TenantControlPlaneReconciler implements Reconciler {
@@ -51,12 +57,16 @@ export class TenantControlPlaneReconciler implements Reconciler {
     // Every call of this reconcile is abandoned when it is stopped or deposed: nothing it sent lands later.
     const client = this.deps.client.withSignal(signal);
     const tcp = await client.get<TenantControlPlane>(resourceTypes.tenantControlPlane, name, namespace);
-    if (tcp === undefined) return undefined;
+    if (tcp === undefined) {
+      this.deps.certificates.forget(key);
+      return undefined;
+    }
     if (isPaused(tcp.metadata)) {
       log.info("paused reconciliation, no further actions");
       return undefined;
     }
     if (tcp.metadata.deletionTimestamp !== undefined) {
+      this.deps.certificates.forget(key);
       await this.#finalize(client, tcp, log, signal);
       return undefined;
     }
@@ -91,6 +101,7 @@ export class TenantControlPlaneReconciler implements Reconciler {
         secretChecksums: {},
         unwanted: [],
         rotatedSecrets: [],
+        certificates: [],
       };
       for (const step of pipeline) {
         if (signal.aborted) throw new Error(`reconcile of ${key} aborted before step ${step.name}`);
@@ -103,8 +114,10 @@ export class TenantControlPlaneReconciler implements Reconciler {
           this.deps.observeStep?.(step.name, Number(process.hrtime.bigint() - started) / 1e9);
         }
       }
+      this.deps.certificates.record(key, context.certificates);
       status.observedGeneration = tcp.metadata.generation;
       status.conditions = withReconciled(status, tcp, "True", "ReconcileSucceeded", "every resource is in place");
+      status.conditions = withCertificatesExpiring(status, tcp, undefined);
       const { health } = context;
       if (health !== undefined) await this.#reportHealth(tcp, status, health, signal);
       await this.#writeStatus(client, tcp, status);
@@ -116,14 +129,35 @@ export class TenantControlPlaneReconciler implements Reconciler {
       const reason = problem?.reason ?? "ReconcileFailed";
       const message = error instanceof Error ? error.message : String(error);
       status.conditions = withReconciled(status, tcp, "False", reason, message);
+      const expiring = this.#expiringUnrenewed(key, message);
+      status.conditions = withCertificatesExpiring(status, tcp, expiring);
       await this.#writeStatus(client, tcp, status).catch((writeError: unknown) => {
         log.warn({ error: writeError }, "could not write the status after a failed reconcile");
       });
+      if (expiring !== undefined) {
+        const warning = {
+          type: "Warning",
+          reason: certificatesExpiringCondition,
+          action: "Renew",
+          note: expiring,
+        } as const;
+        await this.deps.events.record(tcp, warning, { signal });
+      }
       if (problem?.retryAfterMs !== undefined) return { requeueAfterMs: problem.retryAfterMs };
       const warning = { type: "Warning", reason, action: "Reconcile", note: message } as const;
       await this.deps.events.record(tcp, warning, { signal });
       throw error;
     }
+  }
+
+  /** Why the tenant is running out of time, when a certificate is within the deadline and this reconcile failed. */
+  #expiringUnrenewed(key: string, failure: string): string | undefined {
+    const earliest = this.deps.certificates.earliestExpiry(key);
+    if (earliest === undefined) return undefined;
+    const state = certificateState(earliest.notAfter, new Date(), this.deps.options.certificateExpirationDeadlineMs);
+    if (state === "valid") return undefined;
+    const when = state === "invalid" ? "expired at" : "expires at";
+    return `the certificate in Secret ${earliest.secret} ${when} ${rfc3339(earliest.notAfter)} and could not be renewed: ${failure}`;
   }
 
   #resolveDataStore(tcp: TenantControlPlane): DataStore {
@@ -256,6 +290,23 @@ function nextLook(health: ControlPlaneHealth | undefined, renewalDue: Date | und
     ...(renewalDue === undefined ? [] : [Math.max(renewalDue.getTime() - Date.now(), MIN_RENEWAL_DELAY_MS)]),
   ];
   return delays.length === 0 ? undefined : { requeueAfterMs: Math.min(...delays) };
+}
+
+/** Sets CertificatesExpiring True with `why`; with none, False, and only if the condition was there before. */
+function withCertificatesExpiring(
+  status: TenantControlPlaneStatus,
+  tcp: TenantControlPlane,
+  why: string | undefined,
+): Condition[] | undefined {
+  const conditions = status.conditions as Condition[] | undefined;
+  if (why === undefined && findCondition(conditions, certificatesExpiringCondition) === undefined) return conditions;
+  return setCondition(conditions, {
+    type: certificatesExpiringCondition,
+    status: why === undefined ? "False" : "True",
+    reason: why === undefined ? "CertificatesRenewed" : "RenewalFailing",
+    message: why ?? "every certificate is valid beyond the renewal deadline",
+    observedGeneration: tcp.metadata.generation,
+  });
 }
 
 function withReconciled(

@@ -9,7 +9,7 @@ import { enqueueKeyOf, onEveryChange, specOrMetadataChanged } from "../watches.j
 import { TenantControlPlaneReconciler, type TenantControlPlaneReconcilerDeps } from "./reconciler.js";
 
 export interface TenantControlPlaneControllerDeps
-  extends SharedControllerDeps, Pick<TenantControlPlaneReconcilerDeps, "options" | "observeStep"> {
+  extends SharedControllerDeps, Pick<TenantControlPlaneReconcilerDeps, "options" | "observeStep" | "certificates"> {
   readonly workers: number;
 }
 
@@ -28,6 +28,7 @@ export function setupTenantControlPlaneController(deps: TenantControlPlaneContro
       dataStores: deps.dataStores,
       options: deps.options,
       observeStep: deps.observeStep,
+      certificates: deps.certificates,
     }),
   });
   manager.addController(controller);
