@@ -4,7 +4,7 @@ import { KubeClient } from "../runtime/kube-client.js";
 import { createLogger, type LogLevel } from "../runtime/logger.js";
 import { parseBindAddress } from "../runtime/http-server.js";
 import { createKamajiManager, type KamajiManagerOptions } from "../controllers/setup.js";
-import { LEAF_VALIDITY_MS, type KeyAlgorithm } from "../pki/index.js";
+import type { KeyAlgorithm } from "../pki/index.js";
 import type { ImagePullPolicy } from "../resources/deployment/input.js";
 import { parseDuration } from "./duration.js";
 
@@ -25,6 +25,8 @@ export interface ManagerFlags {
   controllerReconcileTimeout: string;
   cacheResyncPeriod: string;
   certificateExpirationDeadline: string;
+  certificateValidityPeriod: string;
+  caCertificateValidityPeriod: string;
   certificateKeyAlgorithm: string;
   kineImage: string;
   imagePullPolicy: string;
@@ -74,10 +76,17 @@ export function managerSettings(flags: ManagerFlags, version: string): ManagerSe
       `--certificate-expiration-deadline: must be at least 24h, got ${flags.certificateExpirationDeadline}`,
     );
   }
-  if (deadline >= LEAF_VALIDITY_MS) {
+  const certificateValidityMs = parseDuration(flags.certificateValidityPeriod, "--certificate-validity-period");
+  const caCertificateValidityMs = parseDuration(flags.caCertificateValidityPeriod, "--ca-certificate-validity-period");
+  if (deadline >= certificateValidityMs) {
     // Every certificate would be due the moment it is issued: renewed on every reconcile.
     throw new Error(
-      `--certificate-expiration-deadline: must be shorter than the certificates' 8760h (1 year) lifetime, got ${flags.certificateExpirationDeadline}`,
+      `--certificate-expiration-deadline: must be shorter than --certificate-validity-period (${flags.certificateValidityPeriod}), got ${flags.certificateExpirationDeadline}`,
+    );
+  }
+  if (caCertificateValidityMs < certificateValidityMs) {
+    throw new Error(
+      `--ca-certificate-validity-period: must be at least --certificate-validity-period (${flags.certificateValidityPeriod}), got ${flags.caCertificateValidityPeriod}`,
     );
   }
   const webhookPort = Number(flags.webhookPort);
@@ -98,6 +107,8 @@ export function managerSettings(flags: ManagerFlags, version: string): ManagerSe
     reconcileTimeoutMs,
     cacheResyncPeriodMs,
     certificateExpirationDeadlineMs: deadline,
+    certificateValidityMs,
+    caCertificateValidityMs,
     keyAlgorithm: oneOf<KeyAlgorithm>(flags.certificateKeyAlgorithm, ["RSA", "ECDSA"], "--certificate-key-algorithm"),
     kineImage: flags.kineImage,
     imagePullPolicy: oneOf<ImagePullPolicy>(
@@ -139,6 +150,8 @@ export function managerCommand(version: string): Command {
     .option("--max-concurrent-tcp-reconciles <n>", "TenantControlPlanes reconciled at once (upstream default: 1)", "4")
     .option("--controller-reconcile-timeout <duration>", "deadline of one reconcile", "30s")
     .option("--cache-resync-period <duration>", "how often every TenantControlPlane is reconciled anyway", "10h")
+    .option("--certificate-validity-period <duration>", "lifetime of leaf certificates and kubeconfigs", "8760h")
+    .option("--ca-certificate-validity-period <duration>", "lifetime of the tenant CAs", "87600h")
     .option("--certificate-expiration-deadline <duration>", "renew certificates expiring within this (≥ 24h)", "24h")
     .addOption(
       new Option("--certificate-key-algorithm <algorithm>", "key type of the tenant certificates")

@@ -18,6 +18,8 @@ export interface EtcdClientCertificateRequest {
   /** Default RSA (RSA-2048), as upstream. */
   readonly algorithm?: KeyAlgorithm;
   readonly now?: Date;
+  /** Default 10 years, as upstream. */
+  readonly validityMs?: number;
 }
 
 /**
@@ -32,7 +34,7 @@ export async function issueEtcdClientCertificate(request: EtcdClientCertificateR
     commonName: request.user,
     organizations: ["system:masters"],
     extendedKeyUsages: ["clientAuth", "serverAuth", "codeSigning"],
-    validityMs: CA_VALIDITY_MS,
+    validityMs: request.validityMs ?? CA_VALIDITY_MS,
     now: request.now,
   });
   return encodeCertificateAndKey({ certificate, key }, "traditional");

@@ -21,6 +21,8 @@ export interface TenantCertificateOptions {
   /** Only the apiServer profile uses them; the caller computes them (kubeadm defaults + Kamaji certSANs). */
   readonly subjectAltNames?: SubjectAltNames;
   readonly now?: Date;
+  /** Default the profile's (kubeadm's 1 year; 10 years for the konnectivity client). */
+  readonly validityMs?: number;
 }
 
 /** Issues one of the tenant leaf certificates for `key`; `authority` must be the profile's issuer. */
@@ -35,7 +37,7 @@ export async function issueTenantCertificate(
     commonName: profile.commonName,
     organizations: profile.organizations,
     extendedKeyUsages: profile.extendedKeyUsages,
-    validityMs: profile.validityMs,
+    validityMs: options.validityMs ?? profile.validityMs,
     ...options.subjectAltNames,
     now: options.now,
   });

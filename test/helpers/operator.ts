@@ -5,6 +5,7 @@ import { Writable } from "node:stream";
 import { after, before } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createKamajiManager, type KamajiManager } from "../../src/controllers/setup.js";
+import { CA_VALIDITY_MS, LEAF_VALIDITY_MS } from "../../src/pki/index.js";
 import { KubeClient } from "../../src/runtime/kube-client.js";
 import { createLogger } from "../../src/runtime/logger.js";
 import { resourceTypes } from "../../src/runtime/resource-types.js";
@@ -162,6 +163,8 @@ export function startManager(
     cacheResyncPeriodMs?: number;
     /** Default 24 h, as the flag's. */
     certificateExpirationDeadlineMs?: number;
+    /** Default kubeadm's 1 year. */
+    certificateValidityMs?: number;
   } = {},
 ): RunningManager {
   const logs: string[] = [];
@@ -182,6 +185,8 @@ export function startManager(
     maxConcurrentReconciles: 4,
     reconcileTimeoutMs: 30_000,
     certificateExpirationDeadlineMs: options.certificateExpirationDeadlineMs ?? 24 * 3_600_000,
+    certificateValidityMs: options.certificateValidityMs ?? LEAF_VALIDITY_MS,
+    caCertificateValidityMs: CA_VALIDITY_MS,
     cacheResyncPeriodMs: options.cacheResyncPeriodMs ?? 10 * 3_600_000,
     keyAlgorithm: "ECDSA",
     kineImage: "docker.io/rancher/kine:v0.17.5",

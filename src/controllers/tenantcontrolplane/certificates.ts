@@ -20,7 +20,7 @@ import { apiServerSubjectAltNames } from "../../resources/api-server-sans.js";
 import { secretDataChecksum } from "../../resources/checksum.js";
 import type { ComponentSecret } from "../../resources/deployment/input.js";
 import { certificateLifecycleLabel } from "../../resources/labels.js";
-import { renewBefore, type PipelineContext, type PipelineStep } from "./context.js";
+import { leafValidityMs, renewBefore, type PipelineContext, type PipelineStep } from "./context.js";
 import { applySecret, decodeData, readSecret, secretStatus } from "./objects.js";
 import { rotationReason } from "./rotation.js";
 
@@ -75,6 +75,7 @@ function authorityStep(name: TenantAuthorityName, stepName: string, component: C
           commonName: TENANT_AUTHORITY_COMMON_NAMES[name],
           key: await generateKeyPair(context.options.keyAlgorithm),
           now: context.now,
+          validityMs: context.options.caCertificateValidityMs,
         });
         const pem = encodeCertificateAndKey(authority);
         payload = { [spec.crt]: pem.certificatePem, [spec.key]: pem.privateKeyPem };
@@ -170,7 +171,11 @@ function leafStep(stepName: string, spec: LeafSpec): PipelineStep {
       let notAfter = current?.certificate.notAfter;
       if (problems.length > 0) {
         const key = await generateKeyPair(context.options.keyAlgorithm);
-        const issued = await issueTenantCertificate(profile, issuer, key, { subjectAltNames, now: context.now });
+        const issued = await issueTenantCertificate(profile, issuer, key, {
+          subjectAltNames,
+          now: context.now,
+          validityMs: leafValidityMs(context, profile),
+        });
         const pem = encodeCertificateAndKey(issued);
         payload = { [`${file}.crt`]: pem.certificatePem, [`${file}.key`]: pem.privateKeyPem };
         notAfter = issued.certificate.notAfter;

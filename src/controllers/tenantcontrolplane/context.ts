@@ -3,7 +3,13 @@
 import type { DataStore, TenantControlPlane } from "../../api/v1alpha1/kinds.js";
 import type { TenantControlPlaneStatus } from "../../api/v1alpha1/tenantcontrolplane.js";
 import type { DataStoreConnection, DataStoreConnectionConfig } from "../../datastore/driver.js";
-import type { CertificateAuthority, KeyAlgorithm } from "../../pki/index.js";
+import {
+  CA_VALIDITY_MS,
+  TENANT_CERTIFICATE_PROFILES,
+  type CertificateAuthority,
+  type KeyAlgorithm,
+  type TenantCertificateName,
+} from "../../pki/index.js";
 import type { ImagePullPolicy } from "../../resources/deployment/input.js";
 import type { ComponentSecret } from "../../resources/deployment/input.js";
 import type { ResourceNames } from "../../resources/names.js";
@@ -18,6 +24,10 @@ export interface PipelineOptions {
   readonly keyAlgorithm: KeyAlgorithm;
   /** --certificate-expiration-deadline: certificates expiring sooner are renewed. */
   readonly certificateExpirationDeadlineMs: number;
+  /** --certificate-validity-period: lifetime of the leaf certificates and kubeconfigs (kubeadm's 1 year). */
+  readonly certificateValidityMs: number;
+  /** --ca-certificate-validity-period: lifetime of the CAs (kubeadm's 10 years), and of the long-lived clients. */
+  readonly caCertificateValidityMs: number;
   readonly kineImage: string;
   readonly imagePullPolicy: ImagePullPolicy;
 }
@@ -91,4 +101,11 @@ export function renewBefore(
   context.certificates.push({ secret, notAfter, ...(strategy === undefined ? {} : { strategy }) });
   const due = new Date(notAfter.getTime() - context.options.certificateExpirationDeadlineMs);
   if (context.renewalDue === undefined || due < context.renewalDue) context.renewalDue = due;
+}
+
+/** The lifetime of a tenant leaf: the CA lifetime for the profiles that upstream makes as long-lived as a CA. */
+export function leafValidityMs(context: PipelineContext, profile: TenantCertificateName): number {
+  return TENANT_CERTIFICATE_PROFILES[profile].validityMs === CA_VALIDITY_MS
+    ? context.options.caCertificateValidityMs
+    : context.options.certificateValidityMs;
 }

@@ -171,6 +171,7 @@ export const dataStoreCertificateStep: PipelineStep = {
           user: storage.user,
           algorithm: context.options.keyAlgorithm,
           now: context.now,
+          validityMs: context.options.caCertificateValidityMs,
         });
         payload = {
           "ca.crt": tls.certificateAuthorityPem,

@@ -19,7 +19,7 @@ import { secretDataChecksum } from "../../resources/checksum.js";
 import type { ComponentSecret } from "../../resources/deployment/input.js";
 import { certificateLifecycleLabel } from "../../resources/labels.js";
 import { joinHostPort } from "../../resources/service.js";
-import { renewBefore, type PipelineContext, type PipelineStep } from "./context.js";
+import { leafValidityMs, renewBefore, type PipelineContext, type PipelineStep } from "./context.js";
 import { applySecret, decodeData, readSecret, secretStatus, type SecretStatus } from "./objects.js";
 import { rotationReason } from "./rotation.js";
 
@@ -87,7 +87,10 @@ async function issueKubeconfig(
   server: string,
 ): Promise<{ config: Kubeconfig; notAfter: Date }> {
   const key = await generateKeyPair(context.options.keyAlgorithm);
-  const pair = await issueTenantCertificate(profile, ca, key, { now: context.now });
+  const pair = await issueTenantCertificate(profile, ca, key, {
+    now: context.now,
+    validityMs: leafValidityMs(context, profile),
+  });
   const issued = encodeCertificateAndKey(pair);
   const config = buildCertificateKubeconfig({
     clusterName: context.tcp.metadata.name ?? "",

@@ -16,6 +16,8 @@ const defaults: ManagerFlags = {
   controllerReconcileTimeout: "30s",
   cacheResyncPeriod: "10h",
   certificateExpirationDeadline: "24h",
+  certificateValidityPeriod: "8760h",
+  caCertificateValidityPeriod: "87600h",
   certificateKeyAlgorithm: "ECDSA",
   kineImage: defaultKineImage,
   imagePullPolicy: "IfNotPresent",
@@ -53,6 +55,8 @@ test("the default flags give upstream's behaviour with our documented changes", 
   assert.equal(settings.leaderElectionNamespace, "kamaji-system");
   assert.equal(settings.reconcileTimeoutMs, 30_000);
   assert.equal(settings.cacheResyncPeriodMs, 36_000_000);
+  assert.equal(settings.certificateValidityMs, 365 * 86_400_000, "kubeadm's leaf lifetime");
+  assert.equal(settings.caCertificateValidityMs, 3_650 * 86_400_000, "kubeadm's CA lifetime");
   assert.equal(settings.certificateExpirationDeadlineMs, 86_400_000);
   assert.equal(settings.maxConcurrentReconciles, 4);
   assert.equal(settings.keyAlgorithm, "ECDSA");
@@ -76,7 +80,19 @@ test("bad flags are refused with the flag named", () => {
     [{ maxConcurrentTcpReconciles: "0" }, /--max-concurrent-tcp-reconciles: expected a whole number/],
     [{ controllerReconcileTimeout: "0s" }, /--controller-reconcile-timeout: must be greater than 0/],
     [{ certificateExpirationDeadline: "23h" }, /--certificate-expiration-deadline: must be at least 24h/],
-    [{ certificateExpirationDeadline: "8760h" }, /--certificate-expiration-deadline: must be shorter than .* lifetime/],
+    [
+      { certificateExpirationDeadline: "8760h" },
+      /--certificate-expiration-deadline: must be shorter than --certificate-validity-period/,
+    ],
+    [
+      { certificateValidityPeriod: "48h", certificateExpirationDeadline: "48h" },
+      /must be shorter than --certificate-validity-period \(48h\)/,
+    ],
+    [
+      { caCertificateValidityPeriod: "100h" },
+      /--ca-certificate-validity-period: must be at least --certificate-validity-period/,
+    ],
+    [{ certificateValidityPeriod: "1y" }, /--certificate-validity-period: "1y" is not a duration/],
     [{ cacheResyncPeriod: "0s" }, /--cache-resync-period: must be greater than 0/],
     [{ cacheResyncPeriod: "577h" }, /--cache-resync-period: .* at most 576h/],
     [{ cacheResyncPeriod: "10" }, /--cache-resync-period: "10" is not a duration/],
