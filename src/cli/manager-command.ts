@@ -27,6 +27,7 @@ export interface ManagerFlags {
   certificateExpirationDeadline: string;
   certificateValidityPeriod: string;
   caCertificateValidityPeriod: string;
+  serviceAccountKeyGracePeriod: string;
   certificateKeyAlgorithm: string;
   kineImage: string;
   imagePullPolicy: string;
@@ -84,6 +85,10 @@ export function managerSettings(flags: ManagerFlags, version: string): ManagerSe
       `--certificate-expiration-deadline: must be shorter than --certificate-validity-period (${flags.certificateValidityPeriod}), got ${flags.certificateExpirationDeadline}`,
     );
   }
+  const serviceAccountKeyGraceMs = parseDuration(
+    flags.serviceAccountKeyGracePeriod,
+    "--service-account-key-grace-period",
+  );
   if (caCertificateValidityMs < certificateValidityMs) {
     throw new Error(
       `--ca-certificate-validity-period: must be at least --certificate-validity-period (${flags.certificateValidityPeriod}), got ${flags.caCertificateValidityPeriod}`,
@@ -109,6 +114,7 @@ export function managerSettings(flags: ManagerFlags, version: string): ManagerSe
     certificateExpirationDeadlineMs: deadline,
     certificateValidityMs,
     caCertificateValidityMs,
+    serviceAccountKeyGraceMs,
     keyAlgorithm: oneOf<KeyAlgorithm>(flags.certificateKeyAlgorithm, ["RSA", "ECDSA"], "--certificate-key-algorithm"),
     kineImage: flags.kineImage,
     imagePullPolicy: oneOf<ImagePullPolicy>(
@@ -152,6 +158,11 @@ export function managerCommand(version: string): Command {
     .option("--cache-resync-period <duration>", "how often every TenantControlPlane is reconciled anyway", "10h")
     .option("--certificate-validity-period <duration>", "lifetime of leaf certificates and kubeconfigs", "8760h")
     .option("--ca-certificate-validity-period <duration>", "lifetime of the tenant CAs", "87600h")
+    .option(
+      "--service-account-key-grace-period <duration>",
+      "how long a replaced service-account key still verifies tokens",
+      "24h",
+    )
     .option("--certificate-expiration-deadline <duration>", "renew certificates expiring within this (≥ 24h)", "24h")
     .addOption(
       new Option("--certificate-key-algorithm <algorithm>", "key type of the tenant certificates")

@@ -111,16 +111,16 @@ export async function startOperatorEnvironment(): Promise<OperatorEnvironment> {
  * `namespace` and one manager with `etcd` as its default DataStore; read them through the returned object once the
  * suite runs.
  */
-export function operatorSuite(namespace: string): {
-  readonly env: OperatorEnvironment;
-  readonly manager: RunningManager;
-} {
+export function operatorSuite(
+  namespace: string,
+  managerOptions: Omit<NonNullable<Parameters<typeof startManager>[1]>, "defaultDataStore"> = {},
+): { readonly env: OperatorEnvironment; readonly manager: RunningManager } {
   let env: OperatorEnvironment | undefined;
   let manager: RunningManager | undefined;
   before(async () => {
     env = await startOperatorEnvironment();
     await addEtcdDataStoreAndNamespace(env, namespace);
-    manager = startManager(env, { defaultDataStore: "etcd" });
+    manager = startManager(env, { ...managerOptions, defaultDataStore: "etcd" });
   });
   after(async () => {
     await manager?.stop();
@@ -165,6 +165,8 @@ export function startManager(
     certificateExpirationDeadlineMs?: number;
     /** Default kubeadm's 1 year. */
     certificateValidityMs?: number;
+    /** Default 24 h, as the flag's. */
+    serviceAccountKeyGraceMs?: number;
   } = {},
 ): RunningManager {
   const logs: string[] = [];
@@ -187,6 +189,7 @@ export function startManager(
     certificateExpirationDeadlineMs: options.certificateExpirationDeadlineMs ?? 24 * 3_600_000,
     certificateValidityMs: options.certificateValidityMs ?? LEAF_VALIDITY_MS,
     caCertificateValidityMs: CA_VALIDITY_MS,
+    serviceAccountKeyGraceMs: options.serviceAccountKeyGraceMs ?? 24 * 3_600_000,
     cacheResyncPeriodMs: options.cacheResyncPeriodMs ?? 10 * 3_600_000,
     keyAlgorithm: "ECDSA",
     kineImage: "docker.io/rancher/kine:v0.17.5",

@@ -2,6 +2,7 @@
 // certificate and kubeconfig is re-issued (the CAs and the service-account key stay), on one Secret only that one;
 // the time it was done is written back, and the pods roll once for it.
 import assert from "node:assert/strict";
+import { createPrivateKey, createPublicKey } from "node:crypto";
 import { before, describe, test } from "node:test";
 import type { KubeObject } from "../../src/runtime/kube-client.js";
 import { resourceTypes } from "../../src/runtime/resource-types.js";
@@ -17,7 +18,7 @@ const kept = ["ca", "front-proxy-ca-certificate", "sa-certificate", "datastore-c
 type SecretObject = KubeObject & { data?: Record<string, string> };
 
 describe("rotation on demand", { timeout: 300_000 }, () => {
-  const suite = operatorSuite(ns);
+  const suite = operatorSuite(ns, { serviceAccountKeyGraceMs: 3_000 });
 
   before(async () => {
     await suite.env.cluster.kubectl(["apply", "-f", "-"], JSON.stringify(tenantControlPlane("spun", ns)));
@@ -87,5 +88,46 @@ describe("rotation on demand", { timeout: 300_000 }, () => {
     // The TCP's own annotation still holds the earlier rotation's time: nothing else was asked for.
     const tcp = await env().client.get<KubeObject>(resourceTypes.tenantControlPlane, "spun", ns);
     assert.match(tcp?.metadata.annotations?.[rotate] ?? "", rfc3339);
+  });
+
+  test("the service-account key: trusted, then signing, then the old one dropped after the grace period", async () => {
+    // Asleep (no replicas), so each stage's rollout is complete at once; on the node tier the stages wait for pods.
+    const sleeping = tenantControlPlane("keys", ns);
+    sleeping.spec.controlPlane.deployment.replicas = 0;
+    await env().cluster.kubectl(["apply", "-f", "-"], JSON.stringify(sleeping));
+    await waitReconciled(env(), "keys", ns);
+    const secret = () => env().client.get<SecretObject>(resourceTypes.secret, "keys-sa-certificate", ns);
+    const decoded = (object: SecretObject | undefined, key: string) =>
+      Buffer.from(object?.data?.[key] ?? "", "base64").toString("utf8");
+    const before = await secret();
+    const saLabel = async () =>
+      (await env().client.get<KubeObject & { spec?: any }>(resourceTypes.deployment, "keys", ns))?.spec.template
+        .metadata.labels["component.kamaji.clastix.io/service-account"] as string;
+    const labels = new Set([await saLabel()]);
+    const stages = new Set<string>();
+    await env().cluster.kubectl(["annotate", "secret", "-n", ns, "keys-sa-certificate", `${rotate}=`]);
+    const done = await waitFor(
+      "the service-account key rotation to finish",
+      async () => {
+        const now = await secret();
+        const stage = now?.metadata.annotations?.["kamaji.clastix.io/rotation-stage"];
+        if (stage !== undefined) stages.add(stage);
+        labels.add(await saLabel());
+        return rfc3339.test(now?.metadata.annotations?.[rotate] ?? "") ? now : undefined;
+      },
+      60_000,
+      100,
+    );
+    const publicKeys = decoded(done, "sa.pub").match(/-----BEGIN PUBLIC KEY-----/g) ?? [];
+    assert.equal(publicKeys.length, 1, "only the new public key is left");
+    assert.notEqual(decoded(done, "sa.pub"), decoded(before, "sa.pub"));
+    assert.notEqual(decoded(done, "sa.key"), decoded(before, "sa.key"));
+    assert.equal(decoded(done, "sa-next.key"), "", "the key kept aside is gone");
+    const derived = createPublicKey(createPrivateKey(decoded(done, "sa.key"))).export({ type: "spki", format: "pem" });
+    assert.equal(derived.toString().trim(), decoded(done, "sa.pub").trim(), "sa.pub is sa.key's public key");
+    assert.ok(stages.has("SigningWithNewKey"), `stages seen: ${[...stages].join(", ")}`);
+    // One roll per stage: trusting, signing, dropping.
+    labels.add(await saLabel());
+    assert.equal(labels.size, 4, `service-account checksums seen on the pods: ${labels.size}`);
   });
 });

@@ -20,7 +20,15 @@ import { apiServerSubjectAltNames } from "../../resources/api-server-sans.js";
 import { secretDataChecksum } from "../../resources/checksum.js";
 import type { ComponentSecret } from "../../resources/deployment/input.js";
 import { certificateLifecycleLabel } from "../../resources/labels.js";
-import { leafValidityMs, renewBefore, type PipelineContext, type PipelineStep } from "./context.js";
+import {
+  leafValidityMs,
+  lookAgainAt,
+  renewBefore,
+  rolledOutWith,
+  type PipelineContext,
+  type PipelineStep,
+} from "./context.js";
+import { planServiceAccountKeys } from "./service-account-rotation.js";
 import { applySecret, decodeData, readSecret, secretStatus } from "./objects.js";
 import { rotationReason } from "./rotation.js";
 
@@ -114,12 +122,35 @@ export const serviceAccountStep: PipelineStep = {
           secretName,
         ),
       )) !== undefined;
-    let payload = data;
-    if (!valid) {
+    const newKeys = async () => {
       const pem = encodeServiceAccountKeyPair(await generateKeyPair("RSA"));
-      payload = { "sa.pub": pem.publicKeyPem, "sa.key": pem.privateKeyPem };
+      return { signing: pem.privateKeyPem, signingPublic: pem.publicKeyPem };
+    };
+    let payload: Record<string, string>;
+    let annotations: Record<string, string> = {};
+    if (valid) {
+      const plan = await planServiceAccountKeys(
+        {
+          data,
+          annotations: stored?.metadata.annotations ?? {},
+          rolledOut: await rolledOutWith(context, "service-account", secretDataChecksum(stored?.data)),
+          now: context.now,
+          graceMs: context.options.serviceAccountKeyGraceMs,
+        },
+        newKeys,
+      );
+      payload = plan.data;
+      annotations = plan.annotations;
+      if (plan.finished) context.rotatedSecrets.push(secretName);
+      if (plan.waitUntil !== undefined) lookAgainAt(context, plan.waitUntil);
+      if (plan.transition !== undefined) context.log.info({ secret: secretName }, plan.transition);
+    } else {
+      const keys = await newKeys();
+      payload = { "sa.pub": keys.signingPublic, "sa.key": keys.signing };
     }
-    const { object, changed } = await applySecret(context, secretName, "sa-certificate", payload, stored);
+    const { object, changed } = await applySecret(context, secretName, "sa-certificate", payload, stored, {
+      annotations,
+    });
     context.secretChecksums["service-account"] = secretDataChecksum(object.data);
     const certificates = (context.status.certificates ??= {});
     certificates.sa = secretStatus(context, object, changed, certificates.sa);

@@ -13,9 +13,10 @@ import {
 import type { ImagePullPolicy } from "../../resources/deployment/input.js";
 import type { ComponentSecret } from "../../resources/deployment/input.js";
 import type { ResourceNames } from "../../resources/names.js";
-import type { KubeClient, OwnerReference } from "../../runtime/kube-client.js";
+import type { KubeClient, KubeObject, OwnerReference } from "../../runtime/kube-client.js";
 import type { Logger } from "../../runtime/logger.js";
-import type { ResourceType } from "../../runtime/resource-types.js";
+import { resourceTypes, type ResourceType } from "../../runtime/resource-types.js";
+import { secretChecksumLabel, type Deployment } from "../../resources/deployment/index.js";
 import { rfc3339 } from "../../runtime/time.js";
 import type { LifecycleStrategy, TrackedCertificate } from "./certificate-inventory.js";
 
@@ -28,6 +29,8 @@ export interface PipelineOptions {
   readonly certificateValidityMs: number;
   /** --ca-certificate-validity-period: lifetime of the CAs (kubeadm's 10 years), and of the long-lived clients. */
   readonly caCertificateValidityMs: number;
+  /** --service-account-key-grace-period: how long a replaced service-account key still verifies tokens. */
+  readonly serviceAccountKeyGraceMs: number;
   readonly kineImage: string;
   readonly imagePullPolicy: ImagePullPolicy;
 }
@@ -99,8 +102,38 @@ export function renewBefore(
   strategy?: LifecycleStrategy,
 ): void {
   context.certificates.push({ secret, notAfter, ...(strategy === undefined ? {} : { strategy }) });
-  const due = new Date(notAfter.getTime() - context.options.certificateExpirationDeadlineMs);
-  if (context.renewalDue === undefined || due < context.renewalDue) context.renewalDue = due;
+  lookAgainAt(context, new Date(notAfter.getTime() - context.options.certificateExpirationDeadlineMs));
+}
+
+/** The reconcile must run again at `when` (the earliest of all such times wins). */
+export function lookAgainAt(context: PipelineContext, when: Date): void {
+  if (context.renewalDue === undefined || when < context.renewalDue) context.renewalDue = when;
+}
+
+/**
+ * Whether every control-plane pod runs with the Secret `component` as it is now (its checksum is the pod-template
+ * label and the Deployment has rolled out completely); true when there is no Deployment yet.
+ */
+export async function rolledOutWith(
+  context: PipelineContext,
+  component: ComponentSecret,
+  checksum: string,
+): Promise<boolean> {
+  const deployment = await context.client.get<Deployment & KubeObject>(
+    resourceTypes.deployment,
+    context.names.deployment,
+    context.tcp.metadata.namespace,
+  );
+  if (deployment === undefined) return true;
+  const wanted = deployment.spec?.replicas ?? 1;
+  const status = deployment.status ?? {};
+  return (
+    deployment.spec?.template.metadata?.labels?.[secretChecksumLabel(component)] === checksum &&
+    status.observedGeneration === deployment.metadata.generation &&
+    (status.updatedReplicas ?? 0) === wanted &&
+    (status.replicas ?? 0) === wanted &&
+    (status.availableReplicas ?? 0) >= wanted
+  );
 }
 
 /** The lifetime of a tenant leaf: the CA lifetime for the profiles that upstream makes as long-lived as a CA. */

@@ -18,6 +18,7 @@ const defaults: ManagerFlags = {
   certificateExpirationDeadline: "24h",
   certificateValidityPeriod: "8760h",
   caCertificateValidityPeriod: "87600h",
+  serviceAccountKeyGracePeriod: "24h",
   certificateKeyAlgorithm: "ECDSA",
   kineImage: defaultKineImage,
   imagePullPolicy: "IfNotPresent",
@@ -57,6 +58,7 @@ test("the default flags give upstream's behaviour with our documented changes", 
   assert.equal(settings.cacheResyncPeriodMs, 36_000_000);
   assert.equal(settings.certificateValidityMs, 365 * 86_400_000, "kubeadm's leaf lifetime");
   assert.equal(settings.caCertificateValidityMs, 3_650 * 86_400_000, "kubeadm's CA lifetime");
+  assert.equal(settings.serviceAccountKeyGraceMs, 86_400_000);
   assert.equal(settings.certificateExpirationDeadlineMs, 86_400_000);
   assert.equal(settings.maxConcurrentReconciles, 4);
   assert.equal(settings.keyAlgorithm, "ECDSA");
