@@ -7,7 +7,14 @@ import { before, describe, test } from "node:test";
 import type { KubeObject } from "../../src/runtime/kube-client.js";
 import { resourceTypes } from "../../src/runtime/resource-types.js";
 import { waitFor } from "../../tools/cluster/wait.js";
-import { expectedSecrets, operatorSuite, settled, tenantControlPlane, waitReconciled } from "../helpers/operator.js";
+import {
+  expectedSecrets,
+  operatorSuite,
+  settled,
+  tenantControlPlane,
+  waitCondition,
+  waitReconciled,
+} from "../helpers/operator.js";
 
 const ns = "rotation";
 const rotate = "certs.kamaji.clastix.io/rotate";
@@ -129,5 +136,29 @@ describe("rotation on demand", { timeout: 300_000 }, () => {
     // One roll per stage: trusting, signing, dropping.
     labels.add(await saLabel());
     assert.equal(labels.size, 4, `service-account checksums seen on the pods: ${labels.size}`);
+  });
+
+  test("a CA or service-account Secret edited to garbage is refused with a clear condition, not replaced", async () => {
+    const generation = await deploymentGeneration();
+    const before = await secretData();
+    for (const [secret, key] of [
+      ["spun-ca", "ca.key"],
+      ["spun-sa-certificate", "sa.key"],
+    ] as const) {
+      const original = await env().client.get<SecretObject>(resourceTypes.secret, secret, ns);
+      const garbage = Buffer.from("not a key", "utf8").toString("base64");
+      await env().client.patch(resourceTypes.secret, secret, ns, { data: { [key]: garbage } });
+      const condition = await waitCondition(env(), "spun", ns, "False", "CertificateAuthorityInvalid", 30_000);
+      assert.match(condition.message, new RegExp(`Secret ${secret} holds an unusable`));
+      assert.match(condition.message, /delete the Secret to have a new one made/);
+      assert.equal(await deploymentGeneration(), generation, "the pods are left alone");
+      const now = await secretData();
+      for (const name of expectedSecrets("spun").filter((n) => n !== secret)) {
+        assert.equal(now.get(name), before.get(name), `${name} must not be re-issued`);
+      }
+      await env().client.patch(resourceTypes.secret, secret, ns, { data: { [key]: original?.data?.[key] } });
+      await waitCondition(env(), "spun", ns, "True", undefined, 30_000);
+    }
+    assert.deepEqual(await secretData(), before, "restored, nothing was replaced");
   });
 });

@@ -30,6 +30,7 @@ import {
 } from "./context.js";
 import { planServiceAccountKeys } from "./service-account-rotation.js";
 import { applySecret, decodeData, readSecret, secretStatus } from "./objects.js";
+import { ReconcileProblem } from "./problem.js";
 import { rotationReason } from "./rotation.js";
 
 async function tryLoad<T>(load: () => Promise<T>): Promise<T | undefined> {
@@ -37,6 +38,25 @@ async function tryLoad<T>(load: () => Promise<T>): Promise<T | undefined> {
     return await load();
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Loads the trust anchor kept in an existing Secret (a CA, the service-account key). Broken content is refused, not
+ * replaced: a new one would silently invalidate every certificate, kubeconfig or token of the tenant and cut its
+ * nodes off. Deleting the Secret is how a user asks for a new one, knowing that.
+ */
+async function loadTrustAnchor<T>(secretName: string, what: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ReconcileProblem(
+      "CertificateAuthorityInvalid",
+      `Secret ${secretName} holds an unusable ${what} (${reason}); restore it, or delete the Secret to have a new one made (every certificate, kubeconfig and token of the tenant is then re-issued and its nodes must be given the new one)`,
+      undefined,
+      { cause: error },
+    );
   }
 }
 
@@ -61,12 +81,13 @@ function authorityStep(name: TenantAuthorityName, stepName: string, component: C
       const secretName = spec.secret(context);
       const stored = await readSecret(context, secretName);
       const data = decodeData(stored);
-      const current = await tryLoad(() =>
+      const load = () =>
         loadCertificateAuthority(
           { certificatePem: data[spec.crt] ?? "", privateKeyPem: data[spec.key] ?? "" },
           secretName,
-        ),
-      );
+        );
+      const current =
+        stored === undefined ? undefined : await loadTrustAnchor(secretName, "certificate authority", load);
       const valid =
         current !== undefined &&
         certificateProblems(current.certificate, {
@@ -115,25 +136,24 @@ export const serviceAccountStep: PipelineStep = {
     const secretName = context.names.serviceAccount;
     const stored = await readSecret(context, secretName);
     const data = decodeData(stored);
-    const valid =
-      (await tryLoad(() =>
-        loadServiceAccountKeyPair(
-          { publicKeyPem: data["sa.pub"] ?? "", privateKeyPem: data["sa.key"] ?? "" },
-          secretName,
-        ),
-      )) !== undefined;
     const newKeys = async () => {
       const pem = encodeServiceAccountKeyPair(await generateKeyPair("RSA"));
       return { signing: pem.privateKeyPem, signingPublic: pem.publicKeyPem };
     };
     let payload: Record<string, string>;
     let annotations: Record<string, string> = {};
-    if (valid) {
+    if (stored !== undefined) {
+      await loadTrustAnchor(secretName, "service-account key pair", () =>
+        loadServiceAccountKeyPair(
+          { publicKeyPem: data["sa.pub"] ?? "", privateKeyPem: data["sa.key"] ?? "" },
+          secretName,
+        ),
+      );
       const plan = await planServiceAccountKeys(
         {
           data,
-          annotations: stored?.metadata.annotations ?? {},
-          rolledOut: await rolledOutWith(context, "service-account", secretDataChecksum(stored?.data)),
+          annotations: stored.metadata.annotations ?? {},
+          rolledOut: await rolledOutWith(context, "service-account", secretDataChecksum(stored.data)),
           now: context.now,
           graceMs: context.options.serviceAccountKeyGraceMs,
         },

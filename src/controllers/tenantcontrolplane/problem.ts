@@ -8,6 +8,7 @@ export type ProblemReason =
   | "DataStoreUnauthorized"
   | "DataStoreOperationFailed"
   | "InvalidSecret"
+  | "CertificateAuthorityInvalid"
   | "ServiceNotReady"
   | "ServiceAddressInvalid"
   | "UnsupportedConfiguration";
