@@ -80,3 +80,15 @@ test("stage 2 keeps the old key through the grace period, then drops it and the 
   assert.deepEqual(done.annotations, {});
   assert.equal(done.finished, true);
 });
+
+test("a rotation asked for again while one runs does not start a second one", async () => {
+  generated = 0;
+  const trusting = {
+    data: { "sa.key": key("old"), "sa.pub": pub("old") + pub("new"), "sa-next.key": key("new") },
+    // Asked for again (the annotation set to "" once more) during stage 1.
+    annotations: { [rotate]: "", [rotationStageAnnotation]: "TrustingNewKey" },
+  };
+  const plan = await planServiceAccountKeys(state({ ...trusting, rolledOut: false }), generate);
+  assert.equal(generated, 0, "no second key");
+  assert.deepEqual(plan.data, trusting.data);
+});
