@@ -67,8 +67,11 @@ export interface PipelineContext {
   readonly unwanted: { readonly type: ResourceType; readonly name: string }[];
   /** Secrets re-issued because their rotate annotation asked for it: the time is written back at the end. */
   readonly rotatedSecrets: string[];
-  /** The earliest time a certificate in place now enters its renewal deadline: the reconcile runs again then. */
-  renewalDue?: Date;
+  /**
+   * When the reconcile must run again with no event: the earliest time a certificate in place now enters its renewal
+   * deadline, or a rotation stage's wait ends (see lookAgainAt).
+   */
+  nextLookAt?: Date;
   /** Every certificate in place now (see renewBefore). */
   readonly certificates: TrackedCertificate[];
 }
@@ -107,7 +110,7 @@ export function renewBefore(
 
 /** The reconcile must run again at `when` (the earliest of all such times wins). */
 export function lookAgainAt(context: PipelineContext, when: Date): void {
-  if (context.renewalDue === undefined || when < context.renewalDue) context.renewalDue = when;
+  if (context.nextLookAt === undefined || when < context.nextLookAt) context.nextLookAt = when;
 }
 
 /**

@@ -121,7 +121,7 @@ export class TenantControlPlaneReconciler implements Reconciler {
       const { health } = context;
       if (health !== undefined) await this.#reportHealth(tcp, status, health, signal);
       await this.#writeStatus(client, tcp, status);
-      return nextLook(health, context.renewalDue);
+      return nextLook(health, context.nextLookAt);
     } catch (error) {
       // Stopped or deposed: the failure is ours, not the tenant's, and the next leader reconciles it anew.
       if (signal.aborted) throw error;
@@ -280,14 +280,14 @@ function ownStatus(status: TenantControlPlaneStatus): TenantControlPlaneStatus {
   return owned;
 }
 
-/** A renewal that is somehow due already is retried after this, never in a tight loop. */
-const MIN_RENEWAL_DELAY_MS = 1_000;
+/** A look that is somehow due already is taken after this, never in a tight loop. */
+const MIN_LOOK_DELAY_MS = 1_000;
 
-/** When to reconcile again with no event: a starting control plane's recheck, or the next certificate renewal. */
-function nextLook(health: ControlPlaneHealth | undefined, renewalDue: Date | undefined): ReconcileResult | undefined {
+/** When to reconcile again with no event: a starting control plane's recheck, a renewal or a rotation stage. */
+function nextLook(health: ControlPlaneHealth | undefined, nextLookAt: Date | undefined): ReconcileResult | undefined {
   const delays = [
     ...(health?.recheckAfterMs === undefined ? [] : [health.recheckAfterMs]),
-    ...(renewalDue === undefined ? [] : [Math.max(renewalDue.getTime() - Date.now(), MIN_RENEWAL_DELAY_MS)]),
+    ...(nextLookAt === undefined ? [] : [Math.max(nextLookAt.getTime() - Date.now(), MIN_LOOK_DELAY_MS)]),
   ];
   return delays.length === 0 ? undefined : { requeueAfterMs: Math.min(...delays) };
 }
