@@ -57,6 +57,16 @@ async function stopProcess(child: ChildProcess, signal: NodeJS.Signals): Promise
   return Date.now() - started;
 }
 
+/** Runs `work` with a manager in this process, stopped afterwards whatever happens. */
+async function withManager<T>(env: OperatorEnvironment, work: () => Promise<T>): Promise<T> {
+  const manager = startManager(env, { defaultDataStore: "etcd" });
+  try {
+    return await work();
+  } finally {
+    await manager.stop();
+  }
+}
+
 const lines = (text: string) => text.split("\n").filter((line) => line !== "");
 
 describe("operator faults", { timeout: 900_000 }, () => {
@@ -97,8 +107,7 @@ describe("operator faults", { timeout: 900_000 }, () => {
     t.diagnostic(`seed ${seed} (KAMAJI_FAULT_SEED), kills after ${delays.join(", ")} ms`);
 
     const started = Date.now();
-    const manager = startManager(env, { defaultDataStore: "etcd" });
-    try {
+    await withManager(env, async () => {
       const reconciled = await Promise.all(tcps.map((name) => waitReconciled(env, name, "killed", 180_000)));
       t.diagnostic(`converged ${((Date.now() - started) / 1000).toFixed(1)} s after the last kill`);
       const uids = new Set(reconciled.map((tcp) => tcp.metadata.uid ?? ""));
@@ -124,9 +133,7 @@ describe("operator faults", { timeout: 900_000 }, () => {
         const owner = secret.metadata.ownerReferences?.find((ref) => ref.controller === true);
         assert.equal(owner?.uid, byName.get(owner?.name ?? ""), `owner of ${secret.metadata.name ?? ""}`);
       }
-    } finally {
-      await manager.stop();
-    }
+    });
   });
 
   test("SIGTERM during 20 reconciles: no failure recorded, exit within the grace period, the rest done after", async (t) => {
@@ -172,17 +179,13 @@ describe("operator faults", { timeout: 900_000 }, () => {
       "no Warning event",
     );
 
-    const manager = startManager(env, { defaultDataStore: "etcd" });
-    try {
+    await withManager(env, async () => {
       await Promise.all(tcps.map((name) => waitReconciled(env, name, "terminated", 180_000)));
-    } finally {
-      await manager.stop();
-    }
+    });
   });
 
   test("the API server restarted under the operator: watches resume and nothing done meanwhile is missed", async (t) => {
-    const manager = startManager(env, { defaultDataStore: "etcd" });
-    try {
+    await withManager(env, async () => {
       await createTenants(env, "restarted", ["before"]);
       await waitReconciled(env, "before", "restarted");
       await env.cluster.restartApiServer(10_000);
@@ -197,14 +200,11 @@ describe("operator faults", { timeout: 900_000 }, () => {
         120_000,
       );
       t.diagnostic(`caught up ${((Date.now() - back) / 1000).toFixed(1)} s after the API server was back`);
-    } finally {
-      await manager.stop();
-    }
+    });
   });
 
   test("a DataStore down for 60 s: its tenants and it say why, the others are untouched, all recover, no data lost", async (t) => {
-    const manager = startManager(env, { defaultDataStore: "etcd" });
-    try {
+    await withManager(env, async () => {
       await createTenants(env, "outage", ["down"]);
       await env.cluster.kubectl(
         ["apply", "-f", "-"],
@@ -251,8 +251,6 @@ describe("operator faults", { timeout: 900_000 }, () => {
       await waitCondition(env, "down", "outage", "True", undefined, 120_000);
       t.diagnostic(`recovered ${((Date.now() - restartedAt) / 1000).toFixed(1)} s after etcd was back`);
       assert.equal((await env.etcd.etcdctl(["get", key, "--print-value-only"])).trim(), "tenant data");
-    } finally {
-      await manager.stop();
-    }
+    });
   });
 });

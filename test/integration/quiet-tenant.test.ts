@@ -98,17 +98,19 @@ describe("a quiet tenant", { timeout: 300_000 }, () => {
   test("says CertificatesExpiring, with a Warning, when renewal fails near expiry; clears it once renewed", async () => {
     // Still the manager with 20 s certificates and an 8 s deadline: its DataStore goes away, so reconciles fail.
     assert.ok(manager, "the manager of the previous test");
-    await env.etcd.kill();
-    try {
-      const condition = await waitFor(
-        "CertificatesExpiring=True",
+    const expiring = (status: "True" | "False") =>
+      waitFor(
+        `CertificatesExpiring=${status}`,
         async () => {
           const tcp = await env.client.get<any>(resourceTypes.tenantControlPlane, "renewed", ns);
           const found = tcp?.status?.conditions?.find((c: { type: string }) => c.type === "CertificatesExpiring");
-          return found?.status === "True" ? found : undefined;
+          return found?.status === status ? found : undefined;
         },
         60_000,
       );
+    await env.etcd.kill();
+    try {
+      const condition = await expiring("True");
       assert.equal(condition.reason, "RenewalFailing");
       assert.match(
         condition.message,
@@ -122,15 +124,7 @@ describe("a quiet tenant", { timeout: 300_000 }, () => {
     } finally {
       await env.etcd.restart();
     }
-    const cleared = await waitFor(
-      "CertificatesExpiring=False",
-      async () => {
-        const tcp = await env.client.get<any>(resourceTypes.tenantControlPlane, "renewed", ns);
-        const found = tcp?.status?.conditions?.find((c: { type: string }) => c.type === "CertificatesExpiring");
-        return found?.status === "False" ? found : undefined;
-      },
-      60_000,
-    );
+    const cleared = await expiring("False");
     assert.equal(cleared.reason, "CertificatesRenewed");
   });
 });
