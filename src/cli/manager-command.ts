@@ -28,6 +28,7 @@ export interface ManagerFlags {
   certificateValidityPeriod: string;
   caCertificateValidityPeriod: string;
   serviceAccountKeyGracePeriod: string;
+  certificateAuthorityGracePeriod: string;
   certificateKeyAlgorithm: string;
   kineImage: string;
   imagePullPolicy: string;
@@ -94,6 +95,16 @@ export function managerSettings(flags: ManagerFlags, version: string): ManagerSe
       `--ca-certificate-validity-period: must be at least --certificate-validity-period (${flags.certificateValidityPeriod}), got ${flags.caCertificateValidityPeriod}`,
     );
   }
+  const certificateAuthorityGraceMs = parseDuration(
+    flags.certificateAuthorityGracePeriod,
+    "--certificate-authority-grace-period",
+  );
+  if (certificateAuthorityGraceMs + deadline >= caCertificateValidityMs) {
+    // A CA rotates by itself once it has no more than the grace period and the deadline left: a new one would too.
+    throw new Error(
+      `--certificate-authority-grace-period: with --certificate-expiration-deadline (${flags.certificateExpirationDeadline}) it must be shorter than --ca-certificate-validity-period (${flags.caCertificateValidityPeriod}), got ${flags.certificateAuthorityGracePeriod}`,
+    );
+  }
   const webhookPort = Number(flags.webhookPort);
   if (!Number.isInteger(webhookPort) || webhookPort < 0 || webhookPort > 65535) {
     throw new Error(`--webhook-port: expected a port number, or 0 to disable the webhooks, got ${flags.webhookPort}`);
@@ -115,6 +126,7 @@ export function managerSettings(flags: ManagerFlags, version: string): ManagerSe
     certificateValidityMs,
     caCertificateValidityMs,
     serviceAccountKeyGraceMs,
+    certificateAuthorityGraceMs,
     keyAlgorithm: oneOf<KeyAlgorithm>(flags.certificateKeyAlgorithm, ["RSA", "ECDSA"], "--certificate-key-algorithm"),
     kineImage: flags.kineImage,
     imagePullPolicy: oneOf<ImagePullPolicy>(
@@ -162,6 +174,11 @@ export function managerCommand(version: string): Command {
       "--service-account-key-grace-period <duration>",
       "how long a replaced service-account key still verifies tokens",
       "24h",
+    )
+    .option(
+      "--certificate-authority-grace-period <duration>",
+      "how long a replaced tenant CA stays trusted once the new one signs",
+      "8760h",
     )
     .option("--certificate-expiration-deadline <duration>", "renew certificates expiring within this (≥ 24h)", "24h")
     .addOption(

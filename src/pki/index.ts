@@ -24,7 +24,11 @@ export {
   loadCertificateAndKey,
   loadCertificateAuthority,
 } from "./certificate-and-key.js";
-export { type CertificateAuthorityRequest, createCertificateAuthority } from "./certificate-authority.js";
+export {
+  type CertificateAuthorityRequest,
+  createCertificateAuthority,
+  crossSignAuthority,
+} from "./certificate-authority.js";
 export { type CertificateRequest, issueCertificate } from "./issue-certificate.js";
 export {
   type CertificateExpectations,

@@ -167,6 +167,7 @@ export function startManager(
     certificateValidityMs?: number;
     /** Default 24 h, as the flag's. */
     serviceAccountKeyGraceMs?: number;
+    certificateAuthorityGraceMs?: number;
   } = {},
 ): RunningManager {
   const logs: string[] = [];
@@ -190,6 +191,7 @@ export function startManager(
     certificateValidityMs: options.certificateValidityMs ?? LEAF_VALIDITY_MS,
     caCertificateValidityMs: CA_VALIDITY_MS,
     serviceAccountKeyGraceMs: options.serviceAccountKeyGraceMs ?? 24 * 3_600_000,
+    certificateAuthorityGraceMs: options.certificateAuthorityGraceMs ?? 8_760 * 3_600_000,
     cacheResyncPeriodMs: options.cacheResyncPeriodMs ?? 10 * 3_600_000,
     keyAlgorithm: "ECDSA",
     kineImage: "docker.io/rancher/kine:v0.17.5",

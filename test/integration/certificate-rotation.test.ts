@@ -2,7 +2,7 @@
 // certificate and kubeconfig is re-issued (the CAs and the service-account key stay), on one Secret only that one;
 // the time it was done is written back, and the pods roll once for it.
 import assert from "node:assert/strict";
-import { createPrivateKey, createPublicKey } from "node:crypto";
+import { X509Certificate, createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
 import { before, describe, test } from "node:test";
 import type { KubeObject } from "../../src/runtime/kube-client.js";
 import { resourceTypes } from "../../src/runtime/resource-types.js";
@@ -25,7 +25,7 @@ const kept = ["ca", "front-proxy-ca-certificate", "sa-certificate", "datastore-c
 type SecretObject = KubeObject & { data?: Record<string, string> };
 
 describe("rotation on demand", { timeout: 300_000 }, () => {
-  const suite = operatorSuite(ns, { serviceAccountKeyGraceMs: 3_000 });
+  const suite = operatorSuite(ns, { serviceAccountKeyGraceMs: 3_000, certificateAuthorityGraceMs: 3_000 });
 
   before(async () => {
     await suite.env.cluster.kubectl(["apply", "-f", "-"], JSON.stringify(tenantControlPlane("spun", ns)));
@@ -138,15 +138,110 @@ describe("rotation on demand", { timeout: 300_000 }, () => {
     assert.equal(labels.size, 4, `service-account checksums seen on the pods: ${labels.size}`);
   });
 
+  test("the CA: trusted beside the old one, then signing behind a cross-signed copy, then alone; asked twice, rotated once", async () => {
+    const sleeping = tenantControlPlane("authority", ns);
+    sleeping.spec.controlPlane.deployment.replicas = 0;
+    await env().cluster.kubectl(["apply", "-f", "-"], JSON.stringify(sleeping));
+    await waitReconciled(env(), "authority", ns);
+    const secret = (name: string) => env().client.get<SecretObject>(resourceTypes.secret, `authority-${name}`, ns);
+    const decoded = (object: SecretObject | undefined, key: string) =>
+      Buffer.from(object?.data?.[key] ?? "", "base64").toString("utf8");
+    const certificates = (pem: string) =>
+      pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+    const before = await secret("ca");
+    const frontProxyBefore = await secret("front-proxy-ca-certificate");
+    const oldCa = new X509Certificate(decoded(before, "ca.crt"));
+    const stages = new Set<string>();
+    const conditions = new Set<string>();
+    const nextCas = new Set<string>();
+    await env().cluster.kubectl(["annotate", "secret", "-n", ns, "authority-ca", `${rotate}=`]);
+    const done = await waitFor(
+      "the CA rotation to finish",
+      async () => {
+        const now = await secret("ca");
+        const stage = now?.metadata.annotations?.["kamaji.clastix.io/rotation-stage"];
+        if (stage !== undefined) stages.add(stage);
+        if (stage === "TrustingNewCA") {
+          nextCas.add(decoded(now, "ca-next.crt"));
+          // Asked again while it runs: it must not start over.
+          await env().cluster.kubectl(["annotate", "--overwrite", "secret", "-n", ns, "authority-ca", `${rotate}=`]);
+        }
+        const tcp = await env().client.get<KubeObject & { status?: any }>(
+          resourceTypes.tenantControlPlane,
+          "authority",
+          ns,
+        );
+        const condition = (tcp?.status?.conditions ?? []).find((c: any) => c.type === "CertificateAuthorityRotating");
+        if (condition !== undefined) conditions.add(`${condition.status}/${condition.reason}`);
+        return rfc3339.test(now?.metadata.annotations?.[rotate] ?? "") ? now : undefined;
+      },
+      60_000,
+      100,
+    );
+    assert.deepEqual([...stages].sort(), ["SigningWithNewCA", "TrustingNewCA"]);
+    assert.equal(nextCas.size, 1, "one new CA for both requests");
+    const [bundle] = certificates(decoded(done, "ca.crt"));
+    assert.equal(certificates(decoded(done, "ca.crt")).length, 1, "the old CA left ca.crt");
+    assert.equal(`${bundle}\n`, [...nextCas][0], "the CA made in stage 1 signs");
+    const newCa = new X509Certificate(bundle ?? "");
+    assert.ok(newCa.checkPrivateKey(createPrivateKey(decoded(done, "ca.key"))), "ca.key is the new CA's");
+    assert.equal(decoded(done, "tls.crt").trim(), bundle?.trim());
+    assert.equal(decoded(done, "ca-next.key"), "");
+    assert.equal(decoded(done, "ca-next.crt"), "");
+
+    const [leaf, cross, ...more] = certificates(decoded(await secret("api-server-certificate"), "apiserver.crt"));
+    assert.equal(more.length, 0);
+    assert.ok(new X509Certificate(leaf ?? "").verify(newCa.publicKey), "the API server certificate is the new CA's");
+    const crossSigned = new X509Certificate(cross ?? "");
+    assert.ok(crossSigned.verify(oldCa.publicKey), "followed by the new CA signed by the old one");
+    assert.ok(crossSigned.publicKey.equals(newCa.publicKey));
+    const [kubeletClient, kubeletClientCross] = certificates(
+      decoded(await secret("api-server-kubelet-client-certificate"), "apiserver-kubelet-client.crt"),
+    );
+    assert.ok(new X509Certificate(kubeletClient ?? "").verify(newCa.publicKey));
+    assert.equal(
+      kubeletClientCross,
+      cross,
+      "kubelets that trust only the old CA accept the API server's client certificate",
+    );
+
+    const admin = decoded(await secret("admin-kubeconfig"), "admin.conf");
+    const caData = /certificate-authority-data: (\S+)/.exec(admin)?.[1] ?? "";
+    assert.equal(
+      Buffer.from(caData, "base64").toString("utf8").trim(),
+      bundle?.trim(),
+      "admin.conf trusts the new CA only",
+    );
+    assert.deepEqual(
+      (await secret("front-proxy-ca-certificate"))?.data,
+      frontProxyBefore?.data,
+      "the front-proxy CA is rotated on its own Secret only",
+    );
+    await waitReconciled(env(), "authority", ns);
+    const tcp = await env().client.get<KubeObject & { status?: any }>(
+      resourceTypes.tenantControlPlane,
+      "authority",
+      ns,
+    );
+    const condition = (tcp?.status?.conditions ?? []).find((c: any) => c.type === "CertificateAuthorityRotating");
+    assert.equal(`${condition?.status}/${condition?.reason}`, "False/RotationFinished");
+    assert.ok(conditions.has("True/TrustingNewCA") || conditions.has("True/SigningWithNewCA"), [...conditions].join());
+  });
+
   test("a CA or service-account Secret edited to garbage is refused with a clear condition, not replaced", async () => {
     const generation = await deploymentGeneration();
     const before = await secretData();
-    for (const [secret, key] of [
-      ["spun-ca", "ca.key"],
-      ["spun-sa-certificate", "sa.key"],
+    const otherKey = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({
+      type: "pkcs8",
+      format: "pem",
+    });
+    for (const [secret, key, value] of [
+      ["spun-ca", "ca.key", "not a key"],
+      ["spun-ca", "ca.key", otherKey.toString()],
+      ["spun-sa-certificate", "sa.key", "not a key"],
     ] as const) {
       const original = await env().client.get<SecretObject>(resourceTypes.secret, secret, ns);
-      const garbage = Buffer.from("not a key", "utf8").toString("base64");
+      const garbage = Buffer.from(value, "utf8").toString("base64");
       await env().client.patch(resourceTypes.secret, secret, ns, { data: { [key]: garbage } });
       const condition = await waitCondition(env(), "spun", ns, "False", "CertificateAuthorityInvalid", 30_000);
       assert.match(condition.message, new RegExp(`Secret ${secret} holds an unusable`));

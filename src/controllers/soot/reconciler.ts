@@ -18,8 +18,11 @@ import { tenantClient } from "./tenant-connection.js";
 import { tenantPlan, type TenantInputs } from "./tenant-plan.js";
 import { tenantResourceTypeOf, tenantResourceTypes } from "./tenant-types.js";
 
-/** Version statuses with a serving API server. */
-const servingStatuses = new Set(["Ready", "Upgrading", "WriteLimited", "Migrating"]);
+/**
+ * Version statuses with a serving API server. A CA rotation keeps the session (unlike upstream): cluster-info must
+ * follow the trust bundle while it runs.
+ */
+const servingStatuses = new Set(["Ready", "Upgrading", "WriteLimited", "Migrating", "CertificateAuthorityRotating"]);
 
 /**
  * Whether the tenant API serves: a serving status, or a first rollout with a ready replica (the TCP only turns

@@ -5,6 +5,7 @@ import {
   TENANT_AUTHORITY_COMMON_NAMES,
   certificateProblems,
   createCertificateAuthority,
+  crossSignAuthority,
   encodeCertificateAndKey,
   encodeServiceAccountKeyPair,
   generateKeyPair,
@@ -12,7 +13,7 @@ import {
   loadCertificateAndKey,
   loadCertificateAuthority,
   loadServiceAccountKeyPair,
-  type CertificateAuthority,
+  parseCertificatePem,
   type TenantAuthorityName,
   type TenantCertificateName,
 } from "../../pki/index.js";
@@ -28,10 +29,11 @@ import {
   type PipelineContext,
   type PipelineStep,
 } from "./context.js";
+import { planAuthority, type AuthorityMaterial, type AuthorityPlan } from "./authority-rotation.js";
 import { planServiceAccountKeys } from "./service-account-rotation.js";
 import { applySecret, decodeData, readSecret, secretStatus } from "./objects.js";
 import { ReconcileProblem } from "./problem.js";
-import { rotationReason } from "./rotation.js";
+import { rotationReason, rotationStageAnnotation } from "./rotation.js";
 
 async function tryLoad<T>(load: () => Promise<T>): Promise<T | undefined> {
   try {
@@ -73,8 +75,32 @@ const authoritySteps: Record<
   },
 };
 
+/** The PKI operations a CA rotation plan needs (see authority-rotation.ts). */
+function authorityMaterial(context: PipelineContext, name: TenantAuthorityName, secretName: string): AuthorityMaterial {
+  return {
+    create: async () =>
+      createCertificateAuthority({
+        commonName: TENANT_AUTHORITY_COMMON_NAMES[name],
+        key: await generateKeyPair(context.options.keyAlgorithm),
+        now: context.now,
+        validityMs: context.options.caCertificateValidityMs,
+      }),
+    load: (certificatePem, privateKeyPem) =>
+      loadTrustAnchor(secretName, "next certificate authority", () =>
+        loadCertificateAuthority({ certificatePem, privateKeyPem }, `${secretName} (next CA)`),
+      ),
+    crossSign: async (successor, issuer) => {
+      const certificate = await crossSignAuthority(successor, issuer, context.now);
+      return { pem: certificate.pem, notAfter: certificate.notAfter };
+    },
+    privateKeyPem: (authority) => encodeCertificateAndKey(authority).privateKeyPem,
+    notAfter: (certificatePem) => parseCertificatePem(certificatePem, `${secretName} (cross-signed CA)`).notAfter,
+  };
+}
+
 function authorityStep(name: TenantAuthorityName, stepName: string, component: ComponentSecret): PipelineStep {
   const spec = authoritySteps[name];
+  const keys = { crt: spec.crt, key: spec.key };
   return {
     name: stepName,
     async run(context) {
@@ -88,32 +114,54 @@ function authorityStep(name: TenantAuthorityName, stepName: string, component: C
         );
       const current =
         stored === undefined ? undefined : await loadTrustAnchor(secretName, "certificate authority", load);
-      const valid =
+      // An expired CA has no trust left to hand over: it is replaced at once.
+      const usable =
         current !== undefined &&
-        certificateProblems(current.certificate, {
-          now: context.now,
-          expiryThresholdMs: context.options.certificateExpirationDeadlineMs,
-        }).length === 0;
-      let authority: CertificateAuthority;
-      let payload: Record<string, string>;
-      if (valid) {
-        authority = current;
-        payload = data;
+        certificateProblems(current.certificate, { now: context.now, expiryThresholdMs: 0 }).length === 0;
+      let plan: AuthorityPlan;
+      if (stored !== undefined && usable) {
+        const annotations = stored.metadata.annotations ?? {};
+        const inStage = annotations[rotationStageAnnotation] !== undefined;
+        plan = await planAuthority(
+          {
+            keys,
+            data,
+            annotations,
+            signer: current,
+            rolledOut: !inStage || (await rolledOutWith(context, component, secretDataChecksum(stored.data))),
+            now: context.now,
+            graceMs: context.options.certificateAuthorityGraceMs,
+            deadlineMs: context.options.certificateExpirationDeadlineMs,
+          },
+          authorityMaterial(context, name, secretName),
+        );
       } else {
-        authority = await createCertificateAuthority({
-          commonName: TENANT_AUTHORITY_COMMON_NAMES[name],
-          key: await generateKeyPair(context.options.keyAlgorithm),
-          now: context.now,
-          validityMs: context.options.caCertificateValidityMs,
-        });
+        const authority = await authorityMaterial(context, name, secretName).create();
         const pem = encodeCertificateAndKey(authority);
-        payload = { [spec.crt]: pem.certificatePem, [spec.key]: pem.privateKeyPem };
-        // The main CA is also published as tls.crt/tls.key, where Cluster API looks for it.
-        if (name === "ca") payload = { ...payload, "tls.crt": pem.certificatePem, "tls.key": pem.privateKeyPem };
-        context.log.info({ secret: secretName }, stored === undefined ? "issued CA" : "renewed CA");
+        plan = {
+          data: { [spec.crt]: pem.certificatePem, [spec.key]: pem.privateKeyPem },
+          annotations: {},
+          signer: authority,
+          trustPem: pem.certificatePem,
+          chainPem: "",
+          finished: false,
+          transition: stored === undefined ? "issued CA" : "replaced the expired CA",
+        };
       }
-      const { object, changed } = await applySecret(context, secretName, stepName, payload, stored);
-      renewBefore(context, authority.certificate.notAfter, secretName);
+      let payload = plan.data;
+      // The main CA is also published as tls.crt/tls.key, where Cluster API looks for it: the signing CA alone.
+      if (name === "ca") {
+        payload = { ...payload, "tls.crt": plan.signer.certificate.pem, "tls.key": payload[spec.key] ?? "" };
+      }
+      const { object, changed } = await applySecret(context, secretName, stepName, payload, stored, {
+        annotations: plan.annotations,
+      });
+      if (plan.transition !== undefined) context.log.info({ secret: secretName }, plan.transition);
+      if (plan.finished) context.rotatedSecrets.push(secretName);
+      if (plan.stage !== undefined) context.authorityRotations.push({ secret: secretName, stage: plan.stage });
+      if (plan.waitUntil !== undefined) lookAgainAt(context, plan.waitUntil);
+      renewBefore(context, plan.signer.certificate.notAfter, secretName);
+      const authority = { signer: plan.signer, trustPem: plan.trustPem, chainPem: plan.chainPem };
       if (name === "ca") context.ca = authority;
       else context.frontProxyCa = authority;
       context.secretChecksums[component] = secretDataChecksum(object.data);
@@ -190,10 +238,11 @@ function leafStep(stepName: string, spec: LeafSpec): PipelineStep {
     name: stepName,
     async run(context) {
       const { profile, file } = spec;
-      const issuer = profile === "frontProxyClient" ? context.frontProxyCa : context.ca;
-      if (issuer === undefined || context.endpoint === undefined) {
+      const authority = profile === "frontProxyClient" ? context.frontProxyCa : context.ca;
+      if (authority === undefined || context.endpoint === undefined) {
         throw new Error(`${stepName}: the CA and the Service address must be resolved first`);
       }
+      const issuer = authority.signer;
       const subjectAltNames =
         profile === "apiServer" ? apiServerSubjectAltNames(context.tcp, context.endpoint.address) : undefined;
       const secretName = spec.secret(context);
@@ -218,7 +267,8 @@ function leafStep(stepName: string, spec: LeafSpec): PipelineStep {
               }),
               ...(rotation === undefined ? [] : [rotation]),
             ];
-      let payload = data;
+      let leafPem = current?.certificate.pem ?? "";
+      let keyPem = data[`${file}.key`] ?? "";
       let notAfter = current?.certificate.notAfter;
       if (problems.length > 0) {
         const key = await generateKeyPair(context.options.keyAlgorithm);
@@ -228,10 +278,16 @@ function leafStep(stepName: string, spec: LeafSpec): PipelineStep {
           validityMs: leafValidityMs(context, profile),
         });
         const pem = encodeCertificateAndKey(issued);
-        payload = { [`${file}.crt`]: pem.certificatePem, [`${file}.key`]: pem.privateKeyPem };
+        leafPem = pem.certificatePem;
+        keyPem = pem.privateKeyPem;
         notAfter = issued.certificate.notAfter;
         if (stored !== undefined) context.log.info({ secret: secretName, problems }, "renewed certificate");
       }
+      // The leaf, then the CA's cross-signed copy while a rotation needs one (a valid leaf is kept as it is).
+      const payload = {
+        [`${file}.crt`]: authority.chainPem === "" ? leafPem : `${leafPem.trim()}\n${authority.chainPem.trim()}\n`,
+        [`${file}.key`]: keyPem,
+      };
       if (notAfter !== undefined) renewBefore(context, notAfter, secretName, "x509");
       const { object, changed } = await applySecret(context, secretName, stepName, payload, stored, {
         labels: { [certificateLifecycleLabel]: "x509" },

@@ -31,6 +31,8 @@ export interface PipelineOptions {
   readonly caCertificateValidityMs: number;
   /** --service-account-key-grace-period: how long a replaced service-account key still verifies tokens. */
   readonly serviceAccountKeyGraceMs: number;
+  /** --certificate-authority-grace-period: how long a replaced CA stays trusted (see authority-rotation.ts). */
+  readonly certificateAuthorityGraceMs: number;
   readonly kineImage: string;
   readonly imagePullPolicy: ImagePullPolicy;
 }
@@ -55,8 +57,10 @@ export interface PipelineContext {
   /** The status being built; written once at the end. */
   status: TenantControlPlaneStatus;
   endpoint?: Endpoint;
-  ca?: CertificateAuthority;
-  frontProxyCa?: CertificateAuthority;
+  ca?: TenantAuthority;
+  frontProxyCa?: TenantAuthority;
+  /** The CA rotations under way, by Secret: the status reports them. */
+  readonly authorityRotations: { readonly secret: string; readonly stage: string }[];
   readonly secretChecksums: Partial<Record<ComponentSecret, string>>;
   storage?: { readonly schema: string; readonly user: string; readonly password: string };
   /** md5 of the datastore-certificate Secret: a pod annotation, so new credentials roll the pods. */
@@ -74,6 +78,16 @@ export interface PipelineContext {
   nextLookAt?: Date;
   /** Every certificate in place now (see renewBefore). */
   readonly certificates: TrackedCertificate[];
+}
+
+/** A tenant CA as the later steps use it (see authority-rotation.ts). */
+export interface TenantAuthority {
+  /** Signs the tenant's certificates. */
+  readonly signer: CertificateAuthority;
+  /** What clients trust: the signer, and during a rotation the other CA too. */
+  readonly trustPem: string;
+  /** Presented after each leaf of the signer that a client or kubelet verifies ("" when none). */
+  readonly chainPem: string;
 }
 
 export interface ControlPlaneHealth {

@@ -6,7 +6,6 @@ import {
   generateKeyPair,
   issueTenantCertificate,
   loadCertificateAndKey,
-  type CertificateAuthority,
   type TenantCertificateName,
 } from "../../pki/index.js";
 import {
@@ -19,7 +18,13 @@ import { secretDataChecksum } from "../../resources/checksum.js";
 import type { ComponentSecret } from "../../resources/deployment/input.js";
 import { certificateLifecycleLabel } from "../../resources/labels.js";
 import { joinHostPort } from "../../resources/service.js";
-import { leafValidityMs, renewBefore, type PipelineContext, type PipelineStep } from "./context.js";
+import {
+  leafValidityMs,
+  renewBefore,
+  type PipelineContext,
+  type PipelineStep,
+  type TenantAuthority,
+} from "./context.js";
 import { applySecret, decodeData, readSecret, secretStatus, type SecretStatus } from "./objects.js";
 import { rotationReason } from "./rotation.js";
 
@@ -53,7 +58,7 @@ function kubeadmEndpoint(context: PipelineContext): string {
 async function validKubeconfigExpiry(
   text: string | undefined,
   server: string,
-  ca: CertificateAuthority,
+  ca: TenantAuthority,
   context: PipelineContext,
 ): Promise<Date | undefined> {
   if (text === undefined) return undefined;
@@ -61,7 +66,7 @@ async function validKubeconfigExpiry(
     const config = parseKubeconfig(text);
     const cluster = config.clusters[0];
     const user = config.users[0];
-    if (cluster?.server !== server || cluster.certificateAuthorityPem.trim() !== ca.certificate.pem.trim()) {
+    if (cluster?.server !== server || cluster.certificateAuthorityPem.trim() !== ca.trustPem.trim()) {
       return undefined;
     }
     if (user === undefined) return undefined;
@@ -72,7 +77,7 @@ async function validKubeconfigExpiry(
     const problems = certificateProblems(pair.certificate, {
       now: context.now,
       expiryThresholdMs: context.options.certificateExpirationDeadlineMs,
-      signedBy: ca.certificate,
+      signedBy: ca.signer.certificate,
     });
     return problems.length === 0 ? pair.certificate.notAfter : undefined;
   } catch {
@@ -82,12 +87,12 @@ async function validKubeconfigExpiry(
 
 async function issueKubeconfig(
   context: PipelineContext,
-  ca: CertificateAuthority,
+  ca: TenantAuthority,
   profile: TenantCertificateName,
   server: string,
 ): Promise<{ config: Kubeconfig; notAfter: Date }> {
   const key = await generateKeyPair(context.options.keyAlgorithm);
-  const pair = await issueTenantCertificate(profile, ca, key, {
+  const pair = await issueTenantCertificate(profile, ca.signer, key, {
     now: context.now,
     validityMs: leafValidityMs(context, profile),
   });
@@ -95,7 +100,7 @@ async function issueKubeconfig(
   const config = buildCertificateKubeconfig({
     clusterName: context.tcp.metadata.name ?? "",
     server,
-    certificateAuthorityPem: ca.certificate.pem,
+    certificateAuthorityPem: ca.trustPem,
     userName: pair.certificate.commonName,
     clientCertificatePem: issued.certificatePem,
     clientKeyPem: issued.privateKeyPem,

@@ -29,6 +29,8 @@ export const reconciledCondition = "Reconciled";
 export const certificatesExpiringCondition = "CertificatesExpiring";
 /** Whether the tenant API server serves (our addition, like Reconciled): reason says why not. */
 export const readyCondition = "Ready";
+/** True while a CA rotation runs, with its stage as the reason (see authority-rotation.ts). */
+export const authorityRotatingCondition = "CertificateAuthorityRotating";
 /** Expected on the way up or chosen by the user: no Warning event for these. */
 const quietHealthReasons = new Set(["Starting", "Sleeping", "Provisioning", "Upgrading", "Migrating"]);
 
@@ -101,6 +103,7 @@ export class TenantControlPlaneReconciler implements Reconciler {
         secretChecksums: {},
         unwanted: [],
         rotatedSecrets: [],
+        authorityRotations: [],
         certificates: [],
       };
       for (const step of pipeline) {
@@ -118,6 +121,7 @@ export class TenantControlPlaneReconciler implements Reconciler {
       status.observedGeneration = tcp.metadata.generation;
       status.conditions = withReconciled(status, tcp, "True", "ReconcileSucceeded", "every resource is in place");
       status.conditions = withCertificatesExpiring(status, tcp, undefined);
+      status.conditions = withAuthorityRotating(status, tcp, context.authorityRotations);
       const { health } = context;
       if (health !== undefined) await this.#reportHealth(tcp, status, health, signal);
       await this.#writeStatus(client, tcp, status);
@@ -305,6 +309,32 @@ function withCertificatesExpiring(
     status: why === undefined ? "False" : "True",
     reason: why === undefined ? "CertificatesRenewed" : "RenewalFailing",
     message: why ?? "every certificate is valid beyond the renewal deadline",
+    observedGeneration: tcp.metadata.generation,
+  });
+}
+
+const stageMeanings: Record<string, string> = {
+  TrustingNewCA: "the new CA is added to every trust bundle; the old CA still signs",
+  SigningWithNewCA: "the new CA signs; the old one stays trusted until the grace period ends",
+};
+
+/** CertificateAuthorityRotating True with the stage of each rotation under way; False once none is (if it was set). */
+function withAuthorityRotating(
+  status: TenantControlPlaneStatus,
+  tcp: TenantControlPlane,
+  rotations: readonly { readonly secret: string; readonly stage: string }[],
+): Condition[] | undefined {
+  const conditions = status.conditions as Condition[] | undefined;
+  if (rotations.length === 0 && findCondition(conditions, authorityRotatingCondition) === undefined) return conditions;
+  const [first] = rotations;
+  return setCondition(conditions, {
+    type: authorityRotatingCondition,
+    status: first === undefined ? "False" : "True",
+    reason: first?.stage ?? "RotationFinished",
+    message:
+      first === undefined
+        ? "no CA rotation is under way"
+        : rotations.map(({ secret, stage }) => `${secret}: ${stage} (${stageMeanings[stage] ?? stage})`).join("; "),
     observedGeneration: tcp.metadata.generation,
   });
 }

@@ -8,6 +8,12 @@ import { rfc3339 } from "../../runtime/time.js";
 import type { PipelineContext, PipelineStep } from "./context.js";
 import type { Secret } from "./objects.js";
 
+/** The stage of a staged rotation (service-account key, CA), recorded on its Secret. */
+export const rotationStageAnnotation = "kamaji.clastix.io/rotation-stage";
+
+/** PEM blocks one after the other, each ending with a newline. */
+export const joinPem = (...blocks: string[]): string => blocks.map((block) => `${block.trim()}\n`).join("");
+
 /** Why the certificate or kubeconfig in `stored` must be re-issued now on request, or undefined. */
 export function rotationReason(context: PipelineContext, stored: Secret | undefined): string | undefined {
   if (rotationRequested(stored?.metadata)) {

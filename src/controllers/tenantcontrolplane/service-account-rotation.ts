@@ -10,8 +10,8 @@
 // Pure: the step reads the Secret and the rollout state and applies what this returns.
 import { rotationRequested } from "../../resources/labels.js";
 import { rfc3339 } from "../../runtime/time.js";
+import { joinPem, rotationStageAnnotation } from "./rotation.js";
 
-export const rotationStageAnnotation = "kamaji.clastix.io/rotation-stage";
 export const previousKeyUntilAnnotation = "kamaji.clastix.io/previous-key-until";
 export type ServiceAccountRotationStage = "TrustingNewKey" | "SigningWithNewKey";
 
@@ -47,8 +47,6 @@ export interface ServiceAccountPlan {
 
 const pemBlocks = (text: string): string[] =>
   [...text.matchAll(/-----BEGIN ([A-Z ]+)-----[\s\S]*?-----END \1-----/g)].map((match) => match[0]);
-
-const joinPem = (...blocks: string[]): string => blocks.map((block) => `${block.trim()}\n`).join("");
 
 /**
  * The Secret's next content. `generate` makes a new key pair only when stage 1 starts. The data of an idle Secret

@@ -149,13 +149,16 @@ export const deploymentStep: PipelineStep = {
     };
     context.health = await controlPlaneHealth(context, object, versionStatus);
     const installed = versionStatus === "Ready" || versionStatus === "Sleeping";
+    // A serving control plane in the middle of a CA rotation says so (the condition gives the stage).
+    const rotating =
+      context.authorityRotations.length > 0 && (versionStatus === "Ready" || versionStatus === "Unknown");
     kubernetesResources.version = {
       ...(installed
         ? { version: tcp.spec.kubernetes.version }
         : kubernetesResources.version?.version === undefined
           ? {}
           : { version: kubernetesResources.version.version }),
-      status: versionStatus,
+      status: rotating ? "CertificateAuthorityRotating" : versionStatus,
     };
   },
 };

@@ -19,6 +19,7 @@ const defaults: ManagerFlags = {
   certificateValidityPeriod: "8760h",
   caCertificateValidityPeriod: "87600h",
   serviceAccountKeyGracePeriod: "24h",
+  certificateAuthorityGracePeriod: "8760h",
   certificateKeyAlgorithm: "ECDSA",
   kineImage: defaultKineImage,
   imagePullPolicy: "IfNotPresent",
@@ -59,6 +60,7 @@ test("the default flags give upstream's behaviour with our documented changes", 
   assert.equal(settings.certificateValidityMs, 365 * 86_400_000, "kubeadm's leaf lifetime");
   assert.equal(settings.caCertificateValidityMs, 3_650 * 86_400_000, "kubeadm's CA lifetime");
   assert.equal(settings.serviceAccountKeyGraceMs, 86_400_000);
+  assert.equal(settings.certificateAuthorityGraceMs, 365 * 86_400_000, "one leaf lifetime");
   assert.equal(settings.certificateExpirationDeadlineMs, 86_400_000);
   assert.equal(settings.maxConcurrentReconciles, 4);
   assert.equal(settings.keyAlgorithm, "ECDSA");
@@ -93,6 +95,10 @@ test("bad flags are refused with the flag named", () => {
     [
       { caCertificateValidityPeriod: "100h" },
       /--ca-certificate-validity-period: must be at least --certificate-validity-period/,
+    ],
+    [
+      { certificateAuthorityGracePeriod: "87576h" },
+      /--certificate-authority-grace-period: with --certificate-expiration-deadline \(24h\) it must be shorter than --ca-certificate-validity-period \(87600h\)/,
     ],
     [{ certificateValidityPeriod: "1y" }, /--certificate-validity-period: "1y" is not a duration/],
     [{ cacheResyncPeriod: "0s" }, /--cache-resync-period: must be greater than 0/],

@@ -3,9 +3,9 @@ import { test } from "node:test";
 import {
   planServiceAccountKeys,
   previousKeyUntilAnnotation,
-  rotationStageAnnotation,
   type ServiceAccountSecretState,
 } from "../../../src/controllers/tenantcontrolplane/service-account-rotation.js";
+import { rotationStageAnnotation } from "../../../src/controllers/tenantcontrolplane/rotation.js";
 
 const pub = (name: string) => `-----BEGIN PUBLIC KEY-----\n${name}\n-----END PUBLIC KEY-----\n`;
 const key = (name: string) => `-----BEGIN PRIVATE KEY-----\n${name}\n-----END PRIVATE KEY-----\n`;
