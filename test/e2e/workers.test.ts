@@ -22,7 +22,7 @@ import { waitForTenantReady, writeTenantKubeconfig } from "../../tools/demo/tena
 import { installKamaji, kubectl, kubectlApply } from "../../tools/install/install.js";
 import { binary, kubernetesBinary, versions } from "../../tools/upstream.js";
 import { busyboxImage } from "../../tools/images/catalog.js";
-import { nodeTierSkipReason, reuseCluster } from "../helpers/node-tier-e2e.js";
+import { joinableTenantManifest, nodeTierSkipReason, reuseCluster } from "../helpers/node-tier-e2e.js";
 
 const reuse = reuseCluster;
 
@@ -36,24 +36,8 @@ const log = (message: string) => {
 };
 const namespace = "e2e-workers";
 
-/** A tenant workers can join: API server and konnectivity server as NodePorts on the node's address. */
-function joinableTenant(name: string, apiPort: number, konnectivityPort: number, version = versions.kubernetes) {
-  return {
-    apiVersion: "kamaji.clastix.io/v1alpha1",
-    kind: "TenantControlPlane",
-    metadata: { name, namespace },
-    spec: {
-      controlPlane: { deployment: { replicas: 1 }, service: { serviceType: "NodePort" } },
-      kubernetes: { version, kubelet: { preferredAddressTypes: ["InternalIP", "Hostname"] } },
-      networkProfile: { address: nodeTierDefaults.nodeAddress, port: apiPort },
-      addons: {
-        coreDNS: {},
-        kubeProxy: {},
-        konnectivity: { server: { port: konnectivityPort }, agent: { mode: "DaemonSet" } },
-      },
-    },
-  };
-}
+const joinableTenant = (name: string, apiPort: number, konnectivityPort: number, version = versions.kubernetes) =>
+  joinableTenantManifest(namespace, name, apiPort, konnectivityPort, { version });
 
 interface PodList {
   items: {

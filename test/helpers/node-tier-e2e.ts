@@ -1,6 +1,7 @@
 // What the e2e suites on the node tier share: whether they can run here, and the reuse switch.
 import { existsSync } from "node:fs";
 import { nodeTierDefaults } from "../../tools/cluster/node-tier.js";
+import { versions } from "../../tools/upstream.js";
 
 /** KAMAJI_E2E_REUSE_CLUSTER=1: run against the development cluster that is up, and leave it up. */
 export const reuseCluster = process.env.KAMAJI_E2E_REUSE_CLUSTER === "1";
@@ -19,4 +20,40 @@ export function nodeTierSkipReason(needs: (() => unknown)[], reuse = reuseCluste
     return (error as Error).message;
   }
   return undefined;
+}
+
+/** A tenant workers can join: API server and konnectivity server as NodePorts on the node's address. */
+export function joinableTenantManifest(
+  namespace: string,
+  name: string,
+  apiPort: number,
+  konnectivityPort: number,
+  options: { version?: string; controllerManagerArgs?: string[] } = {},
+) {
+  return {
+    apiVersion: "kamaji.clastix.io/v1alpha1",
+    kind: "TenantControlPlane",
+    metadata: { name, namespace },
+    spec: {
+      controlPlane: {
+        deployment: {
+          replicas: 1,
+          ...(options.controllerManagerArgs === undefined
+            ? {}
+            : { extraArgs: { controllerManager: options.controllerManagerArgs } }),
+        },
+        service: { serviceType: "NodePort" },
+      },
+      kubernetes: {
+        version: options.version ?? versions.kubernetes,
+        kubelet: { preferredAddressTypes: ["InternalIP", "Hostname"] },
+      },
+      networkProfile: { address: nodeTierDefaults.nodeAddress, port: apiPort },
+      addons: {
+        coreDNS: {},
+        kubeProxy: {},
+        konnectivity: { server: { port: konnectivityPort }, agent: { mode: "DaemonSet" } },
+      },
+    },
+  };
 }

@@ -142,3 +142,17 @@ export function busyboxImage(): ImageSpec {
     cmd: ["sh"],
   };
 }
+
+/** kubectl with a busybox shell, under the name of upstream's kubectl image: a client pod for tests. */
+export function kubectlImage(version = versions.kubernetes): ImageSpec {
+  const applets = ["sh", "cat", "cp", "date", "echo", "head", "sleep"];
+  return {
+    name: `registry.k8s.io/kubectl:${version}`,
+    files: [
+      { source: kubernetesBinary("kubectl", version), target: "/bin/kubectl" },
+      { source: requireFile(busybox, "apt-get install busybox-static"), target: "/bin/busybox" },
+    ],
+    links: Object.fromEntries(applets.map((a) => [`/bin/${a}`, "busybox"])),
+    entrypoint: ["/bin/kubectl"],
+  };
+}
