@@ -223,7 +223,7 @@ describe("certificate rotation under traffic", { skip, timeout: 1_800_000 }, () 
 
   const proberLog = () => tenant(["logs", "prober"]);
   const summary = (name: string, counts: TrafficCounts) =>
-    `${name}: ${counts.ok} ok, ${counts.failed} failed in ${counts.seconds.toFixed(0)} s (${(counts.ok / counts.seconds).toFixed(1)}/s)`;
+    `${name}: ${counts.ok} ok, ${counts.failed} failed (${counts.retried} sent again on a closed connection) in ${counts.seconds.toFixed(0)} s (${(counts.ok / counts.seconds).toFixed(1)}/s)`;
   const assertClean = (name: string, counts: TrafficCounts) => {
     assert.equal(counts.failed, 0, `${summary(name, counts)}: ${counts.failures.join("; ")}`);
     assert.ok(counts.ok / counts.seconds >= 10, `${summary(name, counts)}: fewer than 10 reads/s`);

@@ -6,6 +6,8 @@ import { parseKubeconfig } from "../../src/kubeconfig/index.js";
 
 export interface TrafficCounts {
   readonly ok: number;
+  /** Requests sent again, once, because a kept-alive connection was closed under them (see `once`). */
+  readonly retried: number;
   readonly failed: number;
   /** The first few failures: time and message. */
   readonly failures: readonly string[];
@@ -26,6 +28,7 @@ export interface Reader {
 export function startReader(kubeconfig: () => string, path: string, pauseMs = 20): Reader {
   let ok = 0;
   let failed = 0;
+  let retried = 0;
   const failures: string[] = [];
   const begin = Date.now();
   const stopped = new AbortController();
@@ -53,10 +56,17 @@ export function startReader(kubeconfig: () => string, path: string, pauseMs = 20
     return agentFor;
   };
 
-  const once = () =>
+  /**
+   * One GET. A request that fails on a reused kept-alive connection before any answer (the server closed it, as a
+   * stopping API server does) is sent again once on a new connection: what Go's HTTP transport, and so every
+   * Kubernetes client, does for idempotent requests.
+   */
+  const once = (retry = true): Promise<void> =>
     new Promise<void>((resolve, reject) => {
       const { agent: httpsAgent, server } = agent();
+      let answered = false;
       const req = request(new URL(path, server), { agent: httpsAgent, timeout: 10_000 }, (res) => {
+        answered = true;
         res.resume();
         res.on("end", () => {
           if (res.statusCode === 200) resolve();
@@ -65,7 +75,12 @@ export function startReader(kubeconfig: () => string, path: string, pauseMs = 20
         res.on("error", reject);
       });
       req.on("timeout", () => req.destroy(new Error("no answer in 10 s")));
-      req.on("error", reject);
+      req.on("error", (error) => {
+        if (retry && req.reusedSocket && !answered) {
+          retried += 1;
+          once(false).then(resolve, reject);
+        } else reject(error);
+      });
       req.end();
     });
 
@@ -82,7 +97,7 @@ export function startReader(kubeconfig: () => string, path: string, pauseMs = 20
     }
   })();
 
-  const counts = () => ({ ok, failed, failures: [...failures], seconds: (Date.now() - begin) / 1000 });
+  const counts = () => ({ ok, failed, retried, failures: [...failures], seconds: (Date.now() - begin) / 1000 });
   return {
     counts,
     async stop() {
