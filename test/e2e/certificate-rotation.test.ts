@@ -249,7 +249,9 @@ describe("certificate rotation under traffic", { skip, timeout: 1_800_000 }, () 
   };
   const proberCounts = async (since: number) => {
     const lines = (await proberLog()).split("\n").filter((line) => Number(line.split(" ")[1]) >= since);
-    return { ok: lines.filter((l) => l.startsWith("ok ")).length, failed: lines.filter((l) => l.startsWith("FAIL ")) };
+    const failed = lines.filter((l) => l.startsWith("FAIL "));
+    if (failed.length > 0) log(`the pod's failures, first ones: ${failed.slice(0, 3).join(" | ")}`);
+    return { ok: lines.filter((l) => l.startsWith("ok ")).length, failed };
   };
 
   test("the service-account key rotates to signing with the new key with no failed request: tokens old and new verify", async () => {

@@ -38,6 +38,9 @@ const userArgs = (settings: Settings): readonly string[] => settings.deployment.
 
 export const apiServerArgsChecksum = (settings: Settings): string => argsChecksum(userArgs(settings));
 
+/** How long a stopping API server keeps serving; well within the pod's 30 s termination grace period. */
+export const shutdownDelay = "10s";
+
 function safeDefaults(settings: Settings): Map<string, string> {
   const flags = new Map([
     ["--allow-privileged", "true"],
@@ -46,6 +49,9 @@ function safeDefaults(settings: Settings): Map<string, string> {
     ["--requestheader-group-headers", "X-Remote-Group"],
     ["--requestheader-username-headers", "X-Remote-User"],
     ["--service-account-issuer", "https://kubernetes.default.svc.cluster.local"],
+    // A replaced pod keeps serving while the Service stops sending it connections (kube-proxy on every node of the
+    // management cluster must see the endpoint go): without it, a rollout refuses or cuts clients' requests.
+    ["--shutdown-delay-duration", shutdownDelay],
   ]);
   if (!settings.usesKine && listFromCacheSnapshotMinors.has(settings.kubernetesMinor)) {
     flags.set("--feature-gates", "ListFromCacheSnapshot=false");

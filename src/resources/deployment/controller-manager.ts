@@ -4,7 +4,7 @@ import { mergeFlags, parseFlags, renderFlags } from "./args.js";
 import { compact } from "./compact.js";
 import { componentProbes } from "./probes.js";
 import type { Settings } from "./settings.js";
-import { certificateMounts, mount, pkiPath, volumeNames } from "./volumes.js";
+import { certificateMounts, mount, pkiPath, signingCaFile, volumeNames } from "./volumes.js";
 
 const kubeconfig = "/etc/kubernetes/controller-manager.conf";
 
@@ -17,7 +17,7 @@ function controllerManagerArgs(settings: Settings): string[] {
     ["--client-ca-file", pkiPath("ca.crt")],
     ["--cluster-cidr", settings.podCidrs.join(",")],
     ["--cluster-name", settings.name],
-    ["--cluster-signing-cert-file", pkiPath("ca.crt")],
+    ["--cluster-signing-cert-file", pkiPath(signingCaFile)],
     ["--cluster-signing-key-file", pkiPath("ca.key")],
     ["--controllers", "*,bootstrapsigner,tokencleaner"],
     ["--kubeconfig", kubeconfig],

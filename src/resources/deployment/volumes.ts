@@ -41,6 +41,9 @@ export const certificateMounts: readonly VolumeMount[] = [
   mount(volumeNames.usrLocalShareCaCertificates, "/usr/local/share/ca-certificates", true),
 ];
 
+/** The CA that signs, alone: the controller-manager's CSR signer refuses a bundle. */
+export const signingCaFile = "ca-signing.crt";
+
 /** A Secret projected with its keys under their own names. */
 const keysOf = (secretName: string, ...keys: string[]) => ({
   secret: { name: secretName, items: keys.map((key) => ({ key, path: key })) },
@@ -49,7 +52,13 @@ const keysOf = (secretName: string, ...keys: string[]) => ({
 function pkiVolume({ names, input }: Settings): Volume {
   const sources = [
     keysOf(names.apiServerCertificate, "apiserver.crt", "apiserver.key"),
-    keysOf(names.ca, "ca.crt", "ca.key"),
+    // ca.crt holds two CAs during a rotation; the CSR signer wants the signing one alone (the Secret's tls.crt).
+    {
+      secret: {
+        name: names.ca,
+        items: [...keysOf(names.ca, "ca.crt", "ca.key").secret.items, { key: "tls.crt", path: signingCaFile }],
+      },
+    },
     keysOf(names.apiServerKubeletClientCertificate, "apiserver-kubelet-client.crt", "apiserver-kubelet-client.key"),
     keysOf(names.frontProxyCa, "front-proxy-ca.crt", "front-proxy-ca.key"),
     keysOf(names.frontProxyClientCertificate, "front-proxy-client.crt", "front-proxy-client.key"),

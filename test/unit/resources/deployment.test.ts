@@ -86,6 +86,7 @@ const minimalEtcdApiServerArgs = [
   `--service-account-key-file=${pki}/sa.pub`,
   `--service-account-signing-key-file=${pki}/sa.key`,
   "--service-cluster-ip-range=10.96.0.0/16",
+  "--shutdown-delay-duration=10s",
   `--tls-cert-file=${pki}/apiserver.crt`,
   `--tls-private-key-file=${pki}/apiserver.key`,
 ];
@@ -225,7 +226,7 @@ describe("kube-controller-manager and kube-scheduler", () => {
     `--client-ca-file=${pki}/ca.crt`,
     "--cluster-cidr=10.244.0.0/16",
     "--cluster-name=tenant-a",
-    `--cluster-signing-cert-file=${pki}/ca.crt`,
+    `--cluster-signing-cert-file=${pki}/ca-signing.crt`,
     `--cluster-signing-key-file=${pki}/ca.key`,
     "--controllers=*,bootstrapsigner,tokencleaner",
     "--kubeconfig=/etc/kubernetes/controller-manager.conf",
@@ -371,7 +372,16 @@ describe("containers and volumes", () => {
         defaultMode: 420,
         sources: [
           secret("tenant-a-api-server-certificate", "apiserver.crt", "apiserver.key"),
-          secret("tenant-a-ca", "ca.crt", "ca.key"),
+          {
+            secret: {
+              name: "tenant-a-ca",
+              items: [
+                { key: "ca.crt", path: "ca.crt" },
+                { key: "ca.key", path: "ca.key" },
+                { key: "tls.crt", path: "ca-signing.crt" }, // the signing CA alone (ca.crt is a bundle in rotations)
+              ],
+            },
+          },
           secret(
             "tenant-a-api-server-kubelet-client-certificate",
             "apiserver-kubelet-client.crt",
