@@ -6,6 +6,7 @@ import { setMaxListeners } from "node:events";
 import type { TenantControlPlane } from "../../api/v1alpha1/kinds.js";
 import { isPaused, projectLabel } from "../../resources/labels.js";
 import { resourceNames } from "../../resources/names.js";
+import { apiServerPort } from "../../resources/service.js";
 import type { ReconcileContext, ReconcileResult, Reconciler } from "../../runtime/controller.js";
 import { Informer } from "../../runtime/informer.js";
 import type { KubeClient, KubeObject } from "../../runtime/kube-client.js";
@@ -172,11 +173,13 @@ export class SootReconciler implements Reconciler {
     }
     const endpoint = tcp.status?.controlPlaneEndpoint ?? "";
     const host = endpoint.startsWith("[") ? endpoint.slice(1, endpoint.indexOf("]")) : endpoint.split(":")[0];
+    const advertised = tcp.spec.networkProfile?.advertiseAddress || (host ?? "");
     return {
       clusterConfiguration: JSON.parse(clusterConfiguration) as Record<string, unknown>,
       caCertificatePem,
       server: `https://${endpoint}`,
-      proxyServerHost: tcp.spec.networkProfile?.advertiseAddress || (host ?? ""),
+      proxyServerHost: advertised,
+      apiServer: { address: advertised, port: apiServerPort(tcp) },
     };
   }
 }

@@ -6,6 +6,7 @@ import type { KubeObject } from "../../runtime/kube-client.js";
 import { coreDnsObjects } from "../../resources/tenant/coredns.js";
 import { konnectivityAgentObjects, staleKonnectivityAgentKind } from "../../resources/tenant/konnectivity-agent.js";
 import { kubeProxyObjects } from "../../resources/tenant/kube-proxy.js";
+import { kubernetesServiceEndpoints, type ApiServerEndpoint } from "../../resources/tenant/kubernetes-endpoints.js";
 import {
   bootstrapTokenObjects,
   clusterAdminObjects,
@@ -21,6 +22,8 @@ export interface TenantInputs {
   readonly server: string;
   /** Where konnectivity agents dial the server: the advertised address. */
   readonly proxyServerHost: string;
+  /** The API servers' advertise address and secure port: the `kubernetes` Service's endpoint. */
+  readonly apiServer: ApiServerEndpoint;
 }
 
 export interface TenantPlan {
@@ -48,6 +51,7 @@ export function tenantPlan(tcp: TenantControlPlane, inputs: TenantInputs): Tenan
     ...kubeletConfigObjects(tcp),
     ...bootstrapTokenObjects({ server: inputs.server, caCertificatePem: inputs.caCertificatePem }),
     ...clusterAdminObjects(),
+    ...objectsOf(kubernetesServiceEndpoints(inputs.apiServer)),
   ] as KubeObject[];
   const remove: KubeObject[] = [];
   const addons = tcp.spec.addons ?? {};

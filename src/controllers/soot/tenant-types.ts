@@ -16,6 +16,8 @@ export const tenantResourceTypes = [
   resourceTypes.deployment,
   { group: "", version: "v1", plural: "serviceaccounts", kind: "ServiceAccount", namespaced: true },
   { group: "apps", version: "v1", plural: "daemonsets", kind: "DaemonSet", namespaced: true },
+  { group: "", version: "v1", plural: "endpoints", kind: "Endpoints", namespaced: true },
+  { group: "discovery.k8s.io", version: "v1", plural: "endpointslices", kind: "EndpointSlice", namespaced: true },
   rbac("roles", "Role", true),
   rbac("rolebindings", "RoleBinding", true),
   rbac("clusterroles", "ClusterRole", false),

@@ -52,6 +52,9 @@ function safeDefaults(settings: Settings): Map<string, string> {
     // A replaced pod keeps serving while the Service stops sending it connections (kube-proxy on every node of the
     // management cluster must see the endpoint go): without it, a rollout refuses or cuts clients' requests.
     ["--shutdown-delay-duration", shutdownDelay],
+    // Every replica advertises the same address; the per-tenant controller keeps the `kubernetes` Service's
+    // endpoints (see resources/tenant/kubernetes-endpoints.ts).
+    ["--endpoint-reconciler-type", "none"],
   ]);
   if (!settings.usesKine && listFromCacheSnapshotMinors.has(settings.kubernetesMinor)) {
     flags.set("--feature-gates", "ListFromCacheSnapshot=false");

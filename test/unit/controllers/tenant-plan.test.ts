@@ -10,6 +10,7 @@ const inputs: TenantInputs = {
   caCertificatePem: "-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n",
   server: "https://10.96.0.20:6443",
   proxyServerHost: "10.96.0.20",
+  apiServer: { address: "10.96.0.20", port: 6443 },
 };
 
 const ids = (objects: readonly KubeObject[]) =>
@@ -23,6 +24,8 @@ test("the kubeadm phases are always applied, and every object maps to a tenant r
     "ConfigMap/kube-system/kubelet-config",
     "ConfigMap/kube-public/cluster-info",
     "ClusterRoleBinding//kubeadm:cluster-admins",
+    "Endpoints/default/kubernetes",
+    "EndpointSlice/default/kubernetes",
   ]) {
     assert.ok(applied.includes(expected), `${expected} is applied`);
   }
@@ -52,4 +55,17 @@ test("the kube-proxy kubeconfig points at the control-plane endpoint", () => {
   const configMap = plan.apply.find((o) => o.kind === "ConfigMap" && o.metadata.name === "kube-proxy") as
     (KubeObject & { data: Record<string, string> }) | undefined;
   assert.match(configMap?.data["kubeconfig.conf"] ?? "", /server: https:\/\/10\.96\.0\.20:6443/);
+});
+
+test("the kubernetes Service's endpoints are the API servers' address and port, in the Endpoints and the slice", () => {
+  const plan = tenantPlan(tenantControlPlaneWith({}), { ...inputs, apiServer: { address: "fd00::20", port: 31443 } });
+  const endpoints = plan.apply.find((o) => o.kind === "Endpoints") as KubeObject & { subsets: unknown };
+  const slice = plan.apply.find((o) => o.kind === "EndpointSlice") as KubeObject & Record<string, unknown>;
+  const https = [{ name: "https", port: 31443, protocol: "TCP" }];
+  assert.deepEqual(endpoints.subsets, [{ addresses: [{ ip: "fd00::20" }], ports: https }]);
+  assert.equal(endpoints.metadata.labels?.["endpointslice.kubernetes.io/skip-mirror"], "true", "the slice is ours");
+  assert.equal(slice.addressType, "IPv6");
+  assert.deepEqual(slice.endpoints, [{ addresses: ["fd00::20"], conditions: { ready: true } }]);
+  assert.deepEqual(slice.ports, https);
+  assert.equal(slice.metadata.labels?.["kubernetes.io/service-name"], "kubernetes");
 });

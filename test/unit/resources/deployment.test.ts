@@ -64,6 +64,7 @@ const minimalEtcdApiServerArgs = [
   `--client-ca-file=${pki}/ca.crt`,
   "--enable-admission-plugins=CertificateApproval,CertificateSigning,CertificateSubjectRestriction,DefaultIngressClass,DefaultStorageClass,DefaultTolerationSeconds,LimitRanger,MutatingAdmissionWebhook,NamespaceLifecycle,PersistentVolumeClaimResize,Priority,ResourceQuota,RuntimeClass,ServiceAccount,StorageObjectInUseProtection,TaintNodesByCondition,ValidatingAdmissionWebhook",
   "--enable-bootstrap-token-auth=true",
+  "--endpoint-reconciler-type=none",
   `--etcd-cafile=${pki}/etcd/ca.crt`,
   `--etcd-certfile=${pki}/etcd/server.crt`,
   "--etcd-compaction-interval=0",
