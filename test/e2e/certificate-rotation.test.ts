@@ -8,10 +8,11 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { X509Certificate, createHash, createPublicKey } from "node:crypto";
-import { mkdtempSync, renameSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
+import { parseKubeconfig } from "../../src/kubeconfig/index.js";
 import { kubectl, kubectlApply } from "../../tools/cluster/kubectl.js";
 import { clusterDir, startCluster, stopCluster } from "../../tools/cluster/lifecycle.js";
 import { loadState, type ClusterState } from "../../tools/cluster/state.js";
@@ -283,7 +284,30 @@ describe("certificate rotation under traffic", { skip, timeout: 1_800_000 }, () 
     // A token issued now is signed by the new key, and the API server takes it.
     const token = tenant(["create", "token", "default", "--duration=10m"]).trim();
     const header = JSON.parse(Buffer.from(token.split(".")[0] ?? "", "base64url").toString("utf8")) as { kid: string };
-    const whoami = tenant(["--token", token, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"]);
+    // A kubeconfig with the token only (a client certificate would win over it).
+    const cluster = parseKubeconfig(readFileSync(tenantKubeconfig, "utf8")).clusters[0];
+    const tokenKubeconfig = `${tenantKubeconfig}.token`;
+    writeFileSync(
+      tokenKubeconfig,
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [
+          {
+            name: "t",
+            cluster: {
+              server: cluster?.server,
+              "certificate-authority-data": Buffer.from(cluster?.certificateAuthorityPem ?? "").toString("base64"),
+            },
+          },
+        ],
+        users: [{ name: "t", user: { token } }],
+        contexts: [{ name: "t", context: { cluster: "t", user: "t" } }],
+        "current-context": "t",
+      }),
+      { mode: 0o600 },
+    );
+    const whoami = kubectl(["auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"], tokenKubeconfig);
     assert.equal(whoami, "system:serviceaccount:default:default");
     const keys =
       decoded(await secret(`${tcp}-sa-certificate`), "sa.pub").match(
