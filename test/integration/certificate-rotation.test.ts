@@ -11,6 +11,7 @@ import {
   expectedSecrets,
   operatorSuite,
   settled,
+  startManager,
   tenantControlPlane,
   waitCondition,
   waitReconciled,
@@ -255,5 +256,64 @@ describe("rotation on demand", { timeout: 300_000 }, () => {
       await waitCondition(env(), "spun", ns, "True", undefined, 30_000);
     }
     assert.deepEqual(await secretData(), before, "restored, nothing was replaced");
+  });
+
+  // Last: it replaces the suite's manager with one of its own.
+  test("the front-proxy CA rotates the same way, and a rotation cut by an operator restart resumes from its stage", async () => {
+    // One replica that never runs (no nodes here): the rollout never completes, so the rotation waits in stage 1.
+    const waiting = tenantControlPlane("resumed", ns);
+    waiting.spec.controlPlane.deployment.replicas = 1;
+    await env().cluster.kubectl(["apply", "-f", "-"], JSON.stringify(waiting));
+    await waitReconciled(env(), "resumed", ns);
+    const name = "resumed-front-proxy-ca-certificate";
+    const secret = () => env().client.get<SecretObject>(resourceTypes.secret, name, ns);
+    const decoded = (object: SecretObject | undefined, key: string) =>
+      Buffer.from(object?.data?.[key] ?? "", "base64").toString("utf8");
+    const oldCa = new X509Certificate(decoded(await secret(), "front-proxy-ca.crt"));
+    await env().cluster.kubectl(["annotate", "secret", "-n", ns, name, `${rotate}=`]);
+    const first = await waitFor(
+      "stage TrustingNewCA",
+      async () => {
+        const now = await secret();
+        return now?.metadata.annotations?.["kamaji.clastix.io/rotation-stage"] === "TrustingNewCA" ? now : undefined;
+      },
+      30_000,
+    );
+    const next = decoded(first, "front-proxy-ca-next.crt");
+    assert.match(next, /BEGIN CERTIFICATE/);
+
+    await suite.manager.stop();
+    const restarted = startManager(env(), { defaultDataStore: "etcd", certificateAuthorityGraceMs: 3_000 });
+    try {
+      await settled(restarted, `${ns}/resumed`, 1_000);
+      const after = await secret();
+      assert.equal(after?.metadata.annotations?.["kamaji.clastix.io/rotation-stage"], "TrustingNewCA");
+      assert.equal(decoded(after, "front-proxy-ca-next.crt"), next, "the new manager kept the CA made in stage 1");
+
+      // Asleep, the rollout is complete at once: the rotation goes on to the end with that CA.
+      await env().client.patch(resourceTypes.tenantControlPlane, "resumed", ns, {
+        spec: { controlPlane: { deployment: { replicas: 0 } } },
+      });
+      const done = await waitFor(
+        "the front-proxy CA rotation to finish",
+        async () => {
+          const now = await secret();
+          return rfc3339.test(now?.metadata.annotations?.[rotate] ?? "") ? now : undefined;
+        },
+        60_000,
+        100,
+      );
+      assert.equal(decoded(done, "front-proxy-ca.crt"), next, "the CA made in stage 1 alone");
+      const newCa = new X509Certificate(next);
+      const client = decoded(
+        await env().client.get<SecretObject>(resourceTypes.secret, "resumed-front-proxy-client-certificate", ns),
+        "front-proxy-client.crt",
+      );
+      const [leaf, cross] = client.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+      assert.ok(new X509Certificate(leaf ?? "").verify(newCa.publicKey), "the front-proxy client is the new CA's");
+      assert.ok(new X509Certificate(cross ?? "").verify(oldCa.publicKey), "followed by the new CA signed by the old");
+    } finally {
+      await restarted.stop();
+    }
   });
 });
