@@ -17,7 +17,7 @@
 import type { CertificateAuthority } from "../../pki/index.js";
 import { rotationRequested } from "../../resources/labels.js";
 import { rfc3339 } from "../../runtime/time.js";
-import { joinPem, rotationStageAnnotation } from "./rotation.js";
+import { joinPem, pemBlocks, rotationStageAnnotation } from "./rotation.js";
 
 export const previousAuthorityUntilAnnotation = "kamaji.clastix.io/previous-ca-until";
 export type AuthorityRotationStage = "TrustingNewCA" | "SigningWithNewCA";
@@ -81,9 +81,6 @@ export interface AuthorityPlan {
   /** What changed, for the log; undefined when nothing did. */
   readonly transition?: string;
 }
-
-const pemBlocks = (text: string): string[] =>
-  [...text.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)].map((match) => match[0]);
 
 /** Whether an idle CA must start rotating now: asked for, or too close to its expiry to wait any longer. */
 export function rotationDue(state: AuthoritySecretState): "requested" | "expiring" | undefined {

@@ -11,6 +11,10 @@ import type { Secret } from "./objects.js";
 /** The stage of a staged rotation (service-account key, CA), recorded on its Secret. */
 export const rotationStageAnnotation = "kamaji.clastix.io/rotation-stage";
 
+/** The PEM blocks of `text` (any label), as text. */
+export const pemBlocks = (text: string): string[] =>
+  [...text.matchAll(/-----BEGIN ([A-Z ]+)-----[\s\S]*?-----END \1-----/g)].map((match) => match[0]);
+
 /** PEM blocks one after the other, each ending with a newline. */
 export const joinPem = (...blocks: string[]): string => blocks.map((block) => `${block.trim()}\n`).join("");
 

@@ -10,7 +10,7 @@
 // Pure: the step reads the Secret and the rollout state and applies what this returns.
 import { rotationRequested } from "../../resources/labels.js";
 import { rfc3339 } from "../../runtime/time.js";
-import { joinPem, rotationStageAnnotation } from "./rotation.js";
+import { joinPem, pemBlocks, rotationStageAnnotation } from "./rotation.js";
 
 export const previousKeyUntilAnnotation = "kamaji.clastix.io/previous-key-until";
 export type ServiceAccountRotationStage = "TrustingNewKey" | "SigningWithNewKey";
@@ -44,9 +44,6 @@ export interface ServiceAccountPlan {
   /** What changed, for the log; undefined when nothing did. */
   readonly transition?: string;
 }
-
-const pemBlocks = (text: string): string[] =>
-  [...text.matchAll(/-----BEGIN ([A-Z ]+)-----[\s\S]*?-----END \1-----/g)].map((match) => match[0]);
 
 /**
  * The Secret's next content. `generate` makes a new key pair only when stage 1 starts. The data of an idle Secret
