@@ -145,10 +145,14 @@ export function createKamajiManager(options: KamajiManagerOptions): KamajiManage
       }
     },
   });
+  const { webhook } = options;
   const soot = setupSootController({
     ...shared,
     workers: options.maxConcurrentReconciles,
     fieldManager: options.fieldManager,
+    ...(webhook === undefined
+      ? {}
+      : { guard: { serviceName: webhook.serviceName, namespace: webhook.namespace, secretName: webhook.secretName } }),
   });
 
   return {

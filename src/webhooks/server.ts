@@ -9,6 +9,7 @@ import {
   BadAdmissionReview,
   parseAdmissionReview,
   UnexpectedAdmissionObject,
+  type AdmissionCall,
   type AdmissionHandler,
   type AdmissionRequest,
   type AdmissionVerdict,
@@ -16,10 +17,12 @@ import {
 } from "./http/admission-review.js";
 import type { ClusterView } from "./http/cluster-view.js";
 import { PayloadTooLarge, readRequestBody } from "./http/request-body.js";
+import { tenantGuardHandlers } from "./http/tenant-guards.js";
 import { tenantControlPlaneHandlers } from "./http/tenantcontrolplane.js";
 
 export { kubeClusterView, type ClusterView } from "./http/cluster-view.js";
 export { tenantControlPlanePaths } from "./http/tenantcontrolplane.js";
+export { tenantGuardPaths } from "./http/tenant-guards.js";
 
 /** controller-runtime's limit: an AdmissionReview holds the object and the stored object, each up to ~1.5 MiB. */
 const defaultMaxBodyBytes = 7 * 1024 * 1024;
@@ -52,14 +55,15 @@ const tlsOptions = (certificate: CertificateKeyPem) => ({
 
 export async function startWebhookServer(options: WebhookServerOptions): Promise<WebhookServer> {
   const log = options.log;
-  const handlers = new Map(
-    Object.entries(
-      tenantControlPlaneHandlers({
+  const handlers = new Map<string, AdmissionHandler>(
+    Object.entries({
+      ...tenantControlPlaneHandlers({
         cluster: options.cluster,
         log,
         ...(options.defaultDataStore === undefined ? {} : { defaultDataStore: options.defaultDataStore }),
       }),
-    ),
+      ...tenantGuardHandlers(),
+    }),
   );
   const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes;
   const server = createServer(
@@ -95,7 +99,8 @@ interface Routing {
 }
 
 async function serve(request: IncomingMessage, response: ServerResponse, routing: Routing): Promise<void> {
-  const path = new URL(request.url ?? "/", "https://webhook.invalid").pathname;
+  const url = new URL(request.url ?? "/", "https://webhook.invalid");
+  const path = url.pathname;
   const handler = routing.handlers.get(path);
   if (handler === undefined) {
     reply(response, 404, `no admission webhook at ${path}`);
@@ -119,7 +124,7 @@ async function serve(request: IncomingMessage, response: ServerResponse, routing
     else throw error;
     return;
   }
-  const outcome = await decide(handler, review, path, routing.log);
+  const outcome = await decide(handler, review, { query: url.searchParams }, path, routing.log);
   routing.log.debug(
     {
       path,
@@ -140,11 +145,12 @@ async function serve(request: IncomingMessage, response: ServerResponse, routing
 async function decide(
   handler: AdmissionHandler,
   review: AdmissionRequest,
+  call: AdmissionCall,
   path: string,
   log: Logger,
 ): Promise<AdmissionVerdict | Refusal> {
   try {
-    return await handler(review);
+    return await handler(review, call);
   } catch (error) {
     if (error instanceof UnexpectedAdmissionObject) return { code: 400, message: error.message };
     log.error({ error, path, uid: review.uid, operation: review.operation }, "admission handler failed");

@@ -14,6 +14,7 @@ import type { Logger } from "../../runtime/logger.js";
 import { resourceTypes } from "../../runtime/resource-types.js";
 import { decodeData, type Secret } from "../tenantcontrolplane/objects.js";
 import { clusterInfoChecksum } from "../../resources/tenant/kubeadm-phases.js";
+import { blockedOperations, type GuardEndpoint } from "../../resources/tenant/write-permissions.js";
 import { recordBootstrapToken } from "./bootstrap-status.js";
 import { tenantClient } from "./tenant-connection.js";
 import { tenantPlan, type TenantInputs } from "./tenant-plan.js";
@@ -45,8 +46,18 @@ interface TenantSession {
   readonly stop: AbortController;
 }
 
+/** The operator's webhook server as tenant API servers reach it (absent when the manager serves no webhooks). */
+export interface TenantGuardSettings {
+  /** Its Service: `https://<service>.<namespace>.svc:443`. */
+  readonly serviceName: string;
+  readonly namespace: string;
+  /** The Secret of its serving certificate; `ca.crt` is the bundle tenant API servers verify it with. */
+  readonly secretName: string;
+}
+
 export interface SootReconcilerOptions {
   readonly client: KubeClient;
+  readonly guard?: TenantGuardSettings;
   readonly tenantControlPlanes: Informer<TenantControlPlane>;
   readonly fieldManager: string;
   readonly log: Logger;
@@ -70,7 +81,14 @@ export class SootReconciler implements Reconciler {
     // Both sides' calls are abandoned when the reconcile is stopped or deposed: nothing lands later.
     const management = this.options.client.withSignal(context.signal);
     const tenant = session.client.withSignal(context.signal);
-    const plan = tenantPlan(tcp, await this.#inputs(management, tcp));
+    const inputs = await this.#inputs(management, tcp);
+    if (blockedOperations(tcp).length > 0 && inputs.guard === undefined) {
+      context.log.warn(
+        { tenant: key },
+        "spec.writePermissions blocks writes, but this manager serves no webhooks (--webhook-port=0): not enforced",
+      );
+    }
+    const plan = tenantPlan(tcp, inputs);
     const applied = await Promise.all(
       plan.apply.map((object) =>
         tenant.apply<KubeObject & { data?: Record<string, string> }>(
@@ -174,13 +192,26 @@ export class SootReconciler implements Reconciler {
     const endpoint = tcp.status?.controlPlaneEndpoint ?? "";
     const host = endpoint.startsWith("[") ? endpoint.slice(1, endpoint.indexOf("]")) : endpoint.split(":")[0];
     const advertised = tcp.spec.networkProfile?.advertiseAddress || (host ?? "");
+    const guard = await this.#guardEndpoint(client);
     return {
+      ...(guard === undefined ? {} : { guard }),
       clusterConfiguration: JSON.parse(clusterConfiguration) as Record<string, unknown>,
       caCertificatePem,
       server: `https://${endpoint}`,
       proxyServerHost: advertised,
       apiServer: { address: advertised, port: apiServerPort(tcp) },
     };
+  }
+
+  async #guardEndpoint(client: KubeClient): Promise<GuardEndpoint | undefined> {
+    const { guard } = this.options;
+    if (guard === undefined) return undefined;
+    const secret = await client.get<Secret>(resourceTypes.secret, guard.secretName, guard.namespace);
+    const caBundlePem = decodeData(secret)["ca.crt"];
+    if (caBundlePem === undefined) {
+      throw new Error(`Secret ${guard.namespace}/${guard.secretName} has no ca.crt yet (the webhook certificate)`);
+    }
+    return { baseUrl: `https://${guard.serviceName}.${guard.namespace}.svc:443`, caBundlePem };
   }
 }
 

@@ -4,11 +4,12 @@ import type { TenantControlPlane } from "../../api/v1alpha1/kinds.js";
 import { Controller } from "../../runtime/controller.js";
 import type { SharedControllerDeps } from "../shared-deps.js";
 import { enqueueKeyOf, specOrMetadataChanged } from "../watches.js";
-import { SootReconciler } from "./reconciler.js";
+import { SootReconciler, type TenantGuardSettings } from "./reconciler.js";
 
 export interface SootControllerDeps extends SharedControllerDeps {
   readonly workers: number;
   readonly fieldManager: string;
+  readonly guard?: TenantGuardSettings;
 }
 
 /** Returns the reconciler, whose tenant sessions are to be closed once the manager stops. */
@@ -19,6 +20,7 @@ export function setupSootController(deps: SootControllerDeps): SootReconciler {
     client: deps.client,
     tenantControlPlanes,
     fieldManager: deps.fieldManager,
+    ...(deps.guard === undefined ? {} : { guard: deps.guard }),
     log,
     enqueue: (key) => {
       controller.enqueue(key);

@@ -6,6 +6,12 @@ import type { KubeObject } from "../../runtime/kube-client.js";
 import { coreDnsObjects } from "../../resources/tenant/coredns.js";
 import { konnectivityAgentObjects, staleKonnectivityAgentKind } from "../../resources/tenant/konnectivity-agent.js";
 import { kubeProxyObjects } from "../../resources/tenant/kube-proxy.js";
+import {
+  blockedOperations,
+  writePermissionsConfiguration,
+  writePermissionsConfigurationName,
+  type GuardEndpoint,
+} from "../../resources/tenant/write-permissions.js";
 import { kubernetesServiceEndpoints, type ApiServerEndpoint } from "../../resources/tenant/kubernetes-endpoints.js";
 import {
   bootstrapTokenObjects,
@@ -24,6 +30,8 @@ export interface TenantInputs {
   readonly proxyServerHost: string;
   /** The API servers' advertise address and secure port: the `kubernetes` Service's endpoint. */
   readonly apiServer: ApiServerEndpoint;
+  /** The operator's webhook server, for the write-permission webhook; absent when it serves none. */
+  readonly guard?: GuardEndpoint;
 }
 
 export interface TenantPlan {
@@ -55,6 +63,16 @@ export function tenantPlan(tcp: TenantControlPlane, inputs: TenantInputs): Tenan
   ] as KubeObject[];
   const remove: KubeObject[] = [];
   const addons = tcp.spec.addons ?? {};
+
+  if (blockedOperations(tcp).length > 0 && inputs.guard !== undefined) {
+    apply.push(writePermissionsConfiguration(tcp, inputs.guard));
+  } else if (blockedOperations(tcp).length === 0) {
+    remove.push({
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingWebhookConfiguration",
+      metadata: { name: writePermissionsConfigurationName },
+    });
+  }
 
   const coreDns = coreDnsObjects(addons.coreDNS === undefined ? withAddon(tcp, "coreDNS") : tcp);
   (addons.coreDNS === undefined ? remove : apply).push(...objectsOf(coreDns));

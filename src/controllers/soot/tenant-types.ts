@@ -18,6 +18,13 @@ export const tenantResourceTypes = [
   { group: "apps", version: "v1", plural: "daemonsets", kind: "DaemonSet", namespaced: true },
   { group: "", version: "v1", plural: "endpoints", kind: "Endpoints", namespaced: true },
   { group: "discovery.k8s.io", version: "v1", plural: "endpointslices", kind: "EndpointSlice", namespaced: true },
+  {
+    group: "admissionregistration.k8s.io",
+    version: "v1",
+    plural: "validatingwebhookconfigurations",
+    kind: "ValidatingWebhookConfiguration",
+    namespaced: false,
+  },
   rbac("roles", "Role", true),
   rbac("rolebindings", "RoleBinding", true),
   rbac("clusterroles", "ClusterRole", false),

@@ -13,6 +13,8 @@ export interface AdmissionRequest {
   readonly uid: string;
   readonly operation: Operation;
   readonly kind?: { group: string; version: string; kind: string };
+  readonly resource?: { group: string; version: string; resource: string };
+  readonly subResource?: string;
   readonly name?: string;
   readonly namespace?: string;
   /** The object as it would be stored (CREATE, UPDATE), with the API server's schema defaults applied. */
@@ -26,7 +28,15 @@ export interface AdmissionRequest {
 export type AdmissionVerdict =
   { readonly allowed: true; readonly patch?: readonly JsonPatchOperation[] } | AdmissionDenied;
 
-export type AdmissionHandler = (request: AdmissionRequest) => AdmissionVerdict | Promise<AdmissionVerdict>;
+/** Where a request was sent: the query of the webhook URL (a tenant-side configuration names its tenant there). */
+export interface AdmissionCall {
+  readonly query: URLSearchParams;
+}
+
+export type AdmissionHandler = (
+  request: AdmissionRequest,
+  call: AdmissionCall,
+) => AdmissionVerdict | Promise<AdmissionVerdict>;
 
 /** The HTTP body is not an AdmissionReview v1 request: the server answers 400 without calling a handler. */
 export class BadAdmissionReview extends Error {

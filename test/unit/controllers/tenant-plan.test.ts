@@ -69,3 +69,19 @@ test("the kubernetes Service's endpoints are the API servers' address and port, 
   assert.deepEqual(slice.ports, https);
   assert.equal(slice.metadata.labels?.["kubernetes.io/service-name"], "kubernetes");
 });
+
+test("write permissions: the webhook configuration is applied while a block is set, removed once none is", () => {
+  const guard = { baseUrl: "https://kamaji-webhook-service.kamaji-system.svc:443", caBundlePem: "CA" };
+  const name = "ValidatingWebhookConfiguration//kamaji-write-permissions";
+  const blocked = tenantPlan(tenantControlPlaneWith({ writePermissions: { blockCreation: true } }), {
+    ...inputs,
+    guard,
+  });
+  assert.ok(ids(blocked.apply).includes(name));
+  const open = tenantPlan(tenantControlPlaneWith({}), { ...inputs, guard });
+  assert.ok(ids(open.remove).includes(name));
+  assert.ok(!ids(open.apply).includes(name));
+  // Without a webhook server nothing can enforce it: nothing applied, nothing removed (the reconciler warns).
+  const unserved = tenantPlan(tenantControlPlaneWith({ writePermissions: { blockCreation: true } }), inputs);
+  assert.ok(!ids(unserved.apply).includes(name) && !ids(unserved.remove).includes(name));
+});
