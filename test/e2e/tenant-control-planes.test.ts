@@ -237,6 +237,89 @@ describe("tenant control planes", { skip }, () => {
     await until("a new bootstrap checksum on the TCP", () => (checksum() !== before ? true : undefined));
   });
 
+  test("write permissions: each blocked verb is refused in the tenant naming the tenant, kube-system stays writable, lifting the block lets writes in", async () => {
+    const kubeconfig = await tenantKubeconfig("ready");
+    const attempt = (args: string[]): string | undefined => {
+      try {
+        kubectl(args, kubeconfig);
+        return undefined;
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    const operations = () =>
+      kubectl(
+        [
+          "get",
+          "validatingwebhookconfiguration",
+          "kamaji-write-permissions",
+          "-o",
+          "jsonpath={.webhooks[1].rules[0].operations}",
+        ],
+        kubeconfig,
+      );
+    const block = async (permissions: Record<string, boolean>, expected: string) => {
+      admin([
+        "patch",
+        "tcp",
+        "ready",
+        "-n",
+        namespace,
+        "--type=merge",
+        "-p",
+        JSON.stringify({ spec: { writePermissions: permissions } }),
+      ]);
+      await until(`the webhook to block ${expected}`, () =>
+        operations() === JSON.stringify([expected]) ? true : undefined,
+      );
+      await until("status WriteLimited", () =>
+        getTcp("ready").status?.kubernetesResources?.version?.status === "WriteLimited" ? true : undefined,
+      );
+    };
+    const refused = (operation: string, object: string) =>
+      new RegExp(
+        `${operation} of configmaps default/${object} refused: .*limited write permissions .*TenantControlPlane ${namespace}/ready`,
+      );
+    kubectl(["create", "configmap", "kept", "-n", "default", "--from-literal=a=1"], kubeconfig);
+
+    await block({ blockCreation: true, blockUpdate: false, blockDeletion: false }, "CREATE");
+    assert.match(attempt(["create", "configmap", "new", "-n", "default"]) ?? "allowed", refused("CREATE", "new"));
+    assert.equal(attempt(["label", "configmap", "kept", "-n", "default", "step=create-blocked"]), undefined);
+    assert.equal(
+      attempt(["create", "configmap", "system", "-n", "kube-system"]),
+      undefined,
+      "kube-system stays writable",
+    );
+
+    await block({ blockCreation: false, blockUpdate: true, blockDeletion: false }, "UPDATE");
+    assert.match(
+      attempt(["label", "configmap", "kept", "-n", "default", "step=update-blocked"]) ?? "allowed",
+      refused("UPDATE", "kept"),
+    );
+    assert.equal(attempt(["create", "configmap", "created", "-n", "default"]), undefined);
+
+    await block({ blockCreation: false, blockUpdate: false, blockDeletion: true }, "DELETE");
+    assert.match(attempt(["delete", "configmap", "kept", "-n", "default"]) ?? "allowed", refused("DELETE", "kept"));
+    assert.equal(attempt(["label", "configmap", "kept", "-n", "default", "step=delete-blocked"]), undefined);
+
+    admin([
+      "patch",
+      "tcp",
+      "ready",
+      "-n",
+      namespace,
+      "--type=merge",
+      "-p",
+      JSON.stringify({ spec: { writePermissions: { blockDeletion: false } } }),
+    ]);
+    await until("the webhook configuration to go", () =>
+      attempt(["get", "validatingwebhookconfiguration", "kamaji-write-permissions"]) === undefined ? undefined : true,
+    );
+    await ready("ready");
+    assert.equal(attempt(["delete", "configmap", "kept", "created", "-n", "default"]), undefined);
+    kubectl(["delete", "configmap", "system", "-n", "kube-system"], kubeconfig);
+  });
+
   test("scaled to 0 a TCP is Sleeping; scaled back to 1 it is Ready again", async () => {
     admin(["scale", "tcp", "ready", "-n", namespace, "--replicas=0"]);
     await until(
