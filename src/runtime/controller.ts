@@ -1,6 +1,7 @@
 // A controller: a work queue of `namespace/name` keys and N workers calling a level-based reconcile function.
 // Failures requeue with per-key exponential backoff; success clears it; `requeueAfterMs` schedules a check.
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import type { Logger } from "./logger.js";
 import type { RuntimeMetrics } from "./metrics.js";
 import { WorkQueue } from "./workqueue.js";
@@ -85,6 +86,8 @@ export class Controller {
     const { name, metrics, reconciler } = this.#options;
     const log = this.#options.log.child({ controller: name, key, reconcileID: randomUUID() });
     const signal = AbortSignal.any([stop, AbortSignal.timeout(this.#options.reconcileTimeoutMs)]);
+    // Every API call of the reconcile listens to it, a dozen at once is ordinary: no leak warning.
+    setMaxListeners(0, signal);
     const endTimer = metrics.reconcileTime.startTimer({ controller: name });
     metrics.activeWorkers.inc({ controller: name });
     try {

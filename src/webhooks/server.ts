@@ -99,9 +99,10 @@ interface Routing {
 }
 
 async function serve(request: IncomingMessage, response: ServerResponse, routing: Routing): Promise<void> {
-  const url = new URL(request.url ?? "/", "https://webhook.invalid");
-  const path = url.pathname;
-  const handler = routing.handlers.get(path);
+  const path = new URL(request.url ?? "/", "https://webhook.invalid").pathname;
+  // A handler's path, or its path with more segments after it (e.g. /write-permission/<namespace>/<tcp>).
+  const route = [...routing.handlers.keys()].find((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+  const handler = route === undefined ? undefined : routing.handlers.get(route);
   if (handler === undefined) {
     reply(response, 404, `no admission webhook at ${path}`);
     return;
@@ -124,7 +125,8 @@ async function serve(request: IncomingMessage, response: ServerResponse, routing
     else throw error;
     return;
   }
-  const outcome = await decide(handler, review, { query: url.searchParams }, path, routing.log);
+  const subpath = decodeURIComponent(path.slice((route ?? "").length + 1));
+  const outcome = await decide(handler, review, { subpath }, path, routing.log);
   routing.log.debug(
     {
       path,

@@ -529,6 +529,35 @@ describe("admission webhooks through the API server", { timeout: 300_000 }, () =
     });
   });
 
+  test("the tenant guards refuse at /write-permission/<ns>/<tcp> and /migrate/<ns>/<tcp>, naming the tenant", async () => {
+    const ca = Buffer.from((await storedSecret()).data["ca.crt"], "base64").toString("utf8");
+    const request = {
+      uid: "g-1",
+      operation: "CREATE",
+      resource: { group: "", version: "v1", resource: "configmaps" },
+      namespace: "default",
+      name: "x",
+    };
+    for (const [path, words] of [
+      ["/write-permission/team-a/tenant%2D1", /limited write permissions/],
+      ["/migrate/team-a/tenant%2D1", /freezing mode/],
+    ] as const) {
+      const answer = await post(server.port, path, review(request), ca);
+      assert.equal(answer.status, 200);
+      const response = (JSON.parse(answer.body) as { response: { allowed: boolean; status: { message: string } } })
+        .response;
+      assert.equal(response.allowed, false);
+      assert.match(response.status.message, /^CREATE of configmaps default\/x refused: /);
+      assert.match(response.status.message, words);
+      assert.match(response.status.message, /TenantControlPlane team-a\/tenant-1/);
+    }
+    assert.equal(
+      (await post(server.port, "/write-permissions", review(request), ca)).status,
+      404,
+      "a prefix of a word",
+    );
+  });
+
   test("a failing handler denies with code 500 and logs the error", async () => {
     const failingLogs: string[] = [];
     const failing = await startWebhookServer({

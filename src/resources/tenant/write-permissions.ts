@@ -32,9 +32,9 @@ export function blockedOperations(tcp: TenantControlPlane): Operation[] {
 const namespaceName = "kubernetes.io/metadata.name";
 
 export function writePermissionsConfiguration(tcp: TenantControlPlane, endpoint: GuardEndpoint) {
-  const tenant = `${tcp.metadata.namespace ?? ""}/${tcp.metadata.name ?? ""}`;
+  const tenant = `${encodeURIComponent(tcp.metadata.namespace ?? "")}/${encodeURIComponent(tcp.metadata.name ?? "")}`;
   const clientConfig = {
-    url: `${endpoint.baseUrl}/write-permission?tenant=${encodeURIComponent(tenant)}`,
+    url: `${endpoint.baseUrl}/write-permission/${tenant}`,
     caBundle: Buffer.from(endpoint.caBundlePem).toString("base64"),
   };
   const common = {

@@ -28,9 +28,9 @@ export interface AdmissionRequest {
 export type AdmissionVerdict =
   { readonly allowed: true; readonly patch?: readonly JsonPatchOperation[] } | AdmissionDenied;
 
-/** Where a request was sent: the query of the webhook URL (a tenant-side configuration names its tenant there). */
+/** Where a request was sent: what follows the handler's path in the URL (tenant-side webhooks name their tenant there). */
 export interface AdmissionCall {
-  readonly query: URLSearchParams;
+  readonly subpath: string;
 }
 
 export type AdmissionHandler = (

@@ -1,7 +1,8 @@
 // The webhooks tenant clusters call (through ValidatingWebhookConfigurations the per-tenant controller installs in
 // them): they refuse every request they are sent, since the configuration only sends what must be refused. Upstream's
-// paths and messages, with the operation, the object and the TenantControlPlane (the URL's `tenant` query parameter)
-// added so a user sees why and where to lift it.
+// paths and messages, with the operation, the object and the TenantControlPlane (the URL's path after the webhook's,
+// `<namespace>/<name>`: API servers refuse query parameters in webhook URLs) added so a user sees why and where to
+// lift it.
 import { AdmissionDenied } from "../admission-denied.js";
 import type { AdmissionCall, AdmissionHandler, AdmissionRequest } from "./admission-review.js";
 
@@ -18,7 +19,7 @@ function what(request: AdmissionRequest): string {
   return object === "" ? `${request.operation} of ${kind}` : `${request.operation} of ${kind} ${object}`;
 }
 
-const tenantOf = (call: AdmissionCall): string => call.query.get("tenant") ?? "(unnamed)";
+const tenantOf = (call: AdmissionCall): string => (call.subpath === "" ? "(unnamed)" : call.subpath);
 
 export function tenantGuardHandlers(): Record<string, AdmissionHandler> {
   return {

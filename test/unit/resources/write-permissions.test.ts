@@ -33,8 +33,8 @@ test("the configuration: node leases only renewed, the rest outside kube-system 
     values: ["kube-system", "kube-node-lease"],
   });
   const url = new URL(catchall.clientConfig.url);
-  assert.equal(url.pathname, "/write-permission");
-  assert.equal(url.searchParams.get("tenant"), `${tcp.metadata.namespace}/${tcp.metadata.name}`);
+  assert.equal(url.pathname, `/write-permission/${tcp.metadata.namespace}/${tcp.metadata.name}`);
+  assert.equal(url.search, "", "API servers refuse query parameters in webhook URLs");
   assert.equal(Buffer.from(catchall.clientConfig.caBundle, "base64").toString(), "CA");
   assert.equal(catchall.failurePolicy, "Fail");
   assert.match(catchall.matchConditions.at(0)?.expression ?? "", /system:masters/);
@@ -49,11 +49,11 @@ test("the tenant guards refuse what they are sent, naming the request and the te
     namespace: "default",
     name: "x",
   };
-  const query = new URLSearchParams({ tenant: "ns/tcp" });
-  const denied = await handlers[tenantGuardPaths.writePermission]?.(request, { query });
+  const call = { subpath: "ns/tcp" };
+  const denied = await handlers[tenantGuardPaths.writePermission]?.(request, call);
   assert.ok(denied !== undefined && !("allowed" in denied));
   assert.match(denied.message, /^CREATE of configmaps default\/x refused: .*limited write permissions .*ns\/tcp/);
-  const frozen = await handlers[tenantGuardPaths.migrate]?.({ ...request, operation: "DELETE" }, { query });
+  const frozen = await handlers[tenantGuardPaths.migrate]?.({ ...request, operation: "DELETE" }, call);
   assert.ok(frozen !== undefined && !("allowed" in frozen));
   assert.match(frozen.message, /^DELETE of configmaps default\/x refused: .*freezing mode/);
 });
