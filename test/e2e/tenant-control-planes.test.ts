@@ -284,7 +284,10 @@ describe("tenant control planes", { skip }, () => {
 
     await block({ blockCreation: true, blockUpdate: false, blockDeletion: false }, "CREATE");
     assert.match(attempt(["create", "configmap", "new", "-n", "default"]) ?? "allowed", refused("CREATE", "new"));
-    assert.equal(attempt(["label", "configmap", "kept", "-n", "default", "step=create-blocked"]), undefined);
+    assert.equal(
+      attempt(["label", "--overwrite", "configmap", "kept", "-n", "default", "step=create-blocked"]),
+      undefined,
+    );
     assert.equal(
       attempt(["create", "configmap", "system", "-n", "kube-system"]),
       undefined,
@@ -293,14 +296,17 @@ describe("tenant control planes", { skip }, () => {
 
     await block({ blockCreation: false, blockUpdate: true, blockDeletion: false }, "UPDATE");
     assert.match(
-      attempt(["label", "configmap", "kept", "-n", "default", "step=update-blocked"]) ?? "allowed",
+      attempt(["label", "--overwrite", "configmap", "kept", "-n", "default", "step=update-blocked"]) ?? "allowed",
       refused("UPDATE", "kept"),
     );
     assert.equal(attempt(["create", "configmap", "created", "-n", "default"]), undefined);
 
     await block({ blockCreation: false, blockUpdate: false, blockDeletion: true }, "DELETE");
     assert.match(attempt(["delete", "configmap", "kept", "-n", "default"]) ?? "allowed", refused("DELETE", "kept"));
-    assert.equal(attempt(["label", "configmap", "kept", "-n", "default", "step=delete-blocked"]), undefined);
+    assert.equal(
+      attempt(["label", "--overwrite", "configmap", "kept", "-n", "default", "step=delete-blocked"]),
+      undefined,
+    );
 
     admin([
       "patch",
