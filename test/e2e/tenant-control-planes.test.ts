@@ -568,6 +568,8 @@ describe("tenant control planes", { skip }, () => {
 
   test("resources too large to schedule, or too small to run, are named in the Ready condition; fixing them recovers", async () => {
     const withResources = (apiServer: object) => tenantControlPlane("sized", { resources: { apiServer } });
+    // On a timeout the error says what the condition said last (a CI run once timed out here, not reproduced since).
+    let last = "nothing yet";
     const readyReason = (reason: string) => async () =>
       until(
         `Ready condition ${reason}`,
@@ -576,10 +578,13 @@ describe("tenant control planes", { skip }, () => {
             status?: { conditions?: { type: string; reason: string; message: string }[] };
           };
           const condition = tcp.status?.conditions?.find((c) => c.type === "Ready");
+          last = `${condition?.reason ?? "no Ready condition"}: ${condition?.message ?? ""}`;
           return condition?.reason === reason ? condition.message : undefined;
         },
         180_000,
-      );
+      ).catch((error: unknown) => {
+        throw new Error(`${(error as Error).message}; the Ready condition said ${last}`);
+      });
     kubectlApply(JSON.stringify(withResources({ requests: { cpu: "64" } })), state.kubeconfig);
     assert.match(await readyReason("Unschedulable")(), /Insufficient cpu/);
     kubectlApply(JSON.stringify(withResources({ limits: { memory: "16Mi" } })), state.kubeconfig);
