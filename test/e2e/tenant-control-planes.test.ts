@@ -258,7 +258,7 @@ describe("tenant control planes", { skip }, () => {
         ],
         kubeconfig,
       );
-    const block = async (permissions: Record<string, boolean>, expected: string) => {
+    const setWritePermissions = (permissions: Record<string, boolean>) =>
       admin([
         "patch",
         "tcp",
@@ -269,6 +269,8 @@ describe("tenant control planes", { skip }, () => {
         "-p",
         JSON.stringify({ spec: { writePermissions: permissions } }),
       ]);
+    const block = async (permissions: Record<string, boolean>, expected: string) => {
+      setWritePermissions(permissions);
       await until(`the webhook to block ${expected}`, () =>
         operations() === JSON.stringify([expected]) ? true : undefined,
       );
@@ -308,16 +310,7 @@ describe("tenant control planes", { skip }, () => {
       undefined,
     );
 
-    admin([
-      "patch",
-      "tcp",
-      "ready",
-      "-n",
-      namespace,
-      "--type=merge",
-      "-p",
-      JSON.stringify({ spec: { writePermissions: { blockDeletion: false } } }),
-    ]);
+    setWritePermissions({ blockDeletion: false });
     await until("the webhook configuration to go", () =>
       attempt(["get", "validatingwebhookconfiguration", "kamaji-write-permissions"]) === undefined ? undefined : true,
     );

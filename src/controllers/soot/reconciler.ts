@@ -192,7 +192,8 @@ export class SootReconciler implements Reconciler {
     const endpoint = tcp.status?.controlPlaneEndpoint ?? "";
     const host = endpoint.startsWith("[") ? endpoint.slice(1, endpoint.indexOf("]")) : endpoint.split(":")[0];
     const advertised = tcp.spec.networkProfile?.advertiseAddress || (host ?? "");
-    const guard = await this.#guardEndpoint(client);
+    // The webhook's CA is read only for a tenant that needs the write-permissions configuration.
+    const guard = blockedOperations(tcp).length > 0 ? await this.#guardEndpoint(client) : undefined;
     return {
       ...(guard === undefined ? {} : { guard }),
       clusterConfiguration: JSON.parse(clusterConfiguration) as Record<string, unknown>,

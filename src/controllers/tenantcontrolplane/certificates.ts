@@ -33,7 +33,7 @@ import { planAuthority, type AuthorityMaterial, type AuthorityPlan } from "./aut
 import { planServiceAccountKeys } from "./service-account-rotation.js";
 import { applySecret, decodeData, readSecret, secretStatus } from "./objects.js";
 import { ReconcileProblem } from "./problem.js";
-import { rotationReason, rotationStageAnnotation } from "./rotation.js";
+import { joinPem, rotationReason, rotationStageAnnotation } from "./rotation.js";
 
 async function tryLoad<T>(load: () => Promise<T>): Promise<T | undefined> {
   try {
@@ -285,7 +285,7 @@ function leafStep(stepName: string, spec: LeafSpec): PipelineStep {
       }
       // The leaf, then the CA's cross-signed copy while a rotation needs one (a valid leaf is kept as it is).
       const payload = {
-        [`${file}.crt`]: authority.chainPem === "" ? leafPem : `${leafPem.trim()}\n${authority.chainPem.trim()}\n`,
+        [`${file}.crt`]: authority.chainPem === "" ? leafPem : joinPem(leafPem, authority.chainPem),
         [`${file}.key`]: keyPem,
       };
       if (notAfter !== undefined) renewBefore(context, notAfter, secretName, "x509");
