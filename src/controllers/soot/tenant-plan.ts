@@ -53,9 +53,25 @@ function withAddon(tcp: TenantControlPlane, addon: keyof Addons): TenantControlP
 
 const objectsOf = (built: object): KubeObject[] => Object.values(built) as KubeObject[];
 
-export function tenantPlan(tcp: TenantControlPlane, inputs: TenantInputs): TenantPlan {
+/**
+ * The TCP as the tenant's own objects see it: at the version its control plane runs (status), not the one asked
+ * for. During an upgrade kubeadm-config, kubelet-config and the addons (kube-proxy, CoreDNS, konnectivity agent)
+ * follow only once every API server runs the new version, as `kubeadm upgrade apply` does them after the control
+ * plane: kube-proxy and the agents must never be newer than the API server.
+ */
+export function atRunningVersion(tcp: TenantControlPlane): TenantControlPlane {
+  const running = tcp.status?.kubernetesResources?.version?.version;
+  if (!running || running === tcp.spec.kubernetes.version) return tcp;
+  const copy = structuredClone(tcp);
+  copy.spec.kubernetes.version = running;
+  return copy;
+}
+
+export function tenantPlan(desired: TenantControlPlane, inputs: TenantInputs): TenantPlan {
+  const tcp = atRunningVersion(desired);
+  const clusterConfiguration = { ...inputs.clusterConfiguration, kubernetesVersion: tcp.spec.kubernetes.version };
   const apply: KubeObject[] = [
-    ...uploadConfigObjects({ clusterConfiguration: inputs.clusterConfiguration }),
+    ...uploadConfigObjects({ clusterConfiguration }),
     ...kubeletConfigObjects(tcp),
     ...bootstrapTokenObjects({ server: inputs.server, caCertificatePem: inputs.caCertificatePem }),
     ...clusterAdminObjects(),

@@ -11,7 +11,8 @@ export type ProblemReason =
   | "CertificateAuthorityInvalid"
   | "ServiceNotReady"
   | "ServiceAddressInvalid"
-  | "UnsupportedConfiguration";
+  | "UnsupportedConfiguration"
+  | "UpgradeNotAvailable";
 
 export class ReconcileProblem extends Error {
   constructor(

@@ -10,6 +10,7 @@ import type {
 } from "@kubernetes/client-node";
 import type { Json } from "../../api/k8s-types.js";
 import type { TenantControlPlane } from "../../api/v1alpha1/kinds.js";
+import { coreDnsVersionFor } from "../../api/v1alpha1/versions.js";
 import { parseIP } from "../../net/ip.js";
 import { conventionalDnsServiceIPs } from "../../net/dns-service-ip.js";
 import { clusterDomainOf, serviceCidrsOf } from "../kubeadm-config.js";
@@ -33,18 +34,16 @@ const selector = () => ({ "k8s-app": "kube-dns" });
 const managedLabels = () => ({ [projectLabel]: "kamaji" });
 
 const defaultRegistry = "registry.k8s.io";
-/** The CoreDNS release kubeadm v1.34 pins. */
-const defaultTag = "v1.12.1";
 
 /**
- * `<repository>/coredns:<tag>`. Upstream ignores imageTag unless imageRepository is set; here each override
+ * `<repository>/coredns:<tag>`, the tag by default the CoreDNS release kubeadm pairs with the tenant's minor. Upstream ignores imageTag unless imageRepository is set; here each override
  * applies on its own. Like kubeadm, the bare default registry means its `coredns` sub-repository.
  */
 export function coreDnsImage(tcp: TenantControlPlane): string {
   const override = tcp.spec.addons?.coreDNS;
   const registry = override?.imageRepository || defaultRegistry;
   const repository = registry === defaultRegistry ? `${defaultRegistry}/coredns` : registry;
-  return `${repository}/coredns:${override?.imageTag || defaultTag}`;
+  return `${repository}/coredns:${override?.imageTag || coreDnsVersionFor(tcp.spec.kubernetes.version)}`;
 }
 
 /**

@@ -85,3 +85,51 @@ test("write permissions: the webhook configuration is applied while a block is s
   const unserved = tenantPlan(tenantControlPlaneWith({ writePermissions: { blockCreation: true } }), inputs);
   assert.ok(!ids(unserved.apply).includes(name) && !ids(unserved.remove).includes(name));
 });
+
+test("upgrades: kubeadm-config and the addons follow the version the control plane runs, not the one asked for", () => {
+  const tcp = tenantControlPlaneWith({
+    addons: { coreDNS: {}, kubeProxy: {}, konnectivity: { server: { port: 8132 }, agent: {} } },
+  });
+  tcp.spec.kubernetes.version = "v1.35.8";
+  tcp.status = { kubernetesResources: { version: { version: "v1.34.10", status: "Upgrading" } } };
+  const images = (plan: ReturnType<typeof tenantPlan>) =>
+    plan.apply.flatMap(
+      (o) =>
+        (o as { spec?: { template?: { spec?: { containers?: { image: string }[] } } } }).spec?.template?.spec
+          ?.containers ?? [],
+    );
+  const kubeadmConfig = (plan: ReturnType<typeof tenantPlan>) =>
+    (
+      plan.apply.find((o) => o.metadata.name === "kubeadm-config") as
+        (KubeObject & { data: Record<string, string> }) | undefined
+    )?.data.ClusterConfiguration ?? "";
+
+  const rolling = tenantPlan(tcp, inputs);
+  assert.deepEqual(
+    images(rolling)
+      .map((c) => c.image)
+      .sort(),
+    [
+      "registry.k8s.io/coredns/coredns:v1.12.1",
+      "registry.k8s.io/kas-network-proxy/proxy-agent:v0.34.0",
+      "registry.k8s.io/kube-proxy:v1.34.10",
+    ],
+  );
+  assert.match(kubeadmConfig(rolling), /kubernetesVersion: v1\.34\.10/);
+
+  tcp.status = { kubernetesResources: { version: { version: "v1.35.8", status: "Ready" } } };
+  const done = tenantPlan(tcp, inputs);
+  assert.deepEqual(
+    images(done)
+      .map((c) => c.image)
+      .sort(),
+    [
+      "registry.k8s.io/coredns/coredns:v1.13.1",
+      "registry.k8s.io/kas-network-proxy/proxy-agent:v0.35.0",
+      "registry.k8s.io/kube-proxy:v1.35.8",
+    ],
+  );
+  assert.match(kubeadmConfig(done), /kubernetesVersion: v1\.35\.8/);
+  // The TCP itself is not changed.
+  assert.equal(tcp.spec.kubernetes.version, "v1.35.8");
+});

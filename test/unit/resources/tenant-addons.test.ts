@@ -43,8 +43,19 @@ test("every addon object carries the kamaji project label", () => {
   }
 });
 
-test("coreDnsObjects: image defaults to kubeadm v1.34's CoreDNS", () => {
+test("coreDnsObjects: image defaults to the CoreDNS kubeadm pairs with the tenant's minor", () => {
   assert.equal(coreDnsImage(withAddons({ coreDNS: {} })), "registry.k8s.io/coredns/coredns:v1.12.1");
+  const atVersion = (version: string) => {
+    const tcp = withAddons({ coreDNS: {} });
+    tcp.spec.kubernetes.version = version;
+    return coreDnsImage(tcp);
+  };
+  assert.equal(atVersion("v1.33.13"), "registry.k8s.io/coredns/coredns:v1.12.0");
+  assert.equal(atVersion("v1.35.8"), "registry.k8s.io/coredns/coredns:v1.13.1");
+  assert.equal(atVersion("v1.36.5"), "registry.k8s.io/coredns/coredns:v1.14.2");
+  assert.equal(atVersion("v1.37.2"), "registry.k8s.io/coredns/coredns:v1.14.6");
+  // Outside the table (an object older than the supported range): the nearest supported minor's.
+  assert.equal(atVersion("v1.30.0"), "registry.k8s.io/coredns/coredns:v1.12.0");
 });
 
 test("coreDnsObjects: imageRepository and imageTag override the image", () => {

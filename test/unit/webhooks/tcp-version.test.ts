@@ -1,14 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { SemVer } from "semver";
-import { highestSupportedVersion } from "../../../src/api/v1alpha1/versions.js";
+import { highestSupportedVersion, lowestSupportedVersion } from "../../../src/api/v1alpha1/versions.js";
 import { validateVersionOnCreate, validateVersionOnUpdate } from "../../../src/webhooks/tenantcontrolplane/index.js";
 import { tenantControlPlane } from "./fixtures.js";
 
-const supported = "v1.35.0";
-const atVersion = (version: string) =>
+const supported = { lowest: "v1.20.0", highest: "v1.35.0" };
+const atVersion = (version: string, installed?: string) =>
   tenantControlPlane((tcp) => {
     tcp.spec.kubernetes.version = version;
+    if (installed !== undefined) tcp.status = { kubernetesResources: { version: { version: installed } } };
   });
 const onCreate = (version: string) => validateVersionOnCreate(atVersion(version), supported)?.message;
 const onUpdate = (from: string, to: string) =>
@@ -57,6 +58,57 @@ test("update: patch changes, the same minor and the next minor are allowed", () 
   assert.equal(onUpdate("v1.34.2", "v1.34.0"), undefined);
   assert.equal(onUpdate("v1.34.2", "v1.34.9"), undefined);
   assert.equal(onUpdate("v1.34.2", "v1.35.0"), undefined);
+});
+
+test("create: a version below the lowest supported minor is denied with the range", () => {
+  const denied = validateVersionOnCreate(atVersion("v1.10.0"), { lowest: "v1.33.0", highest: "v1.36.0" });
+  assert.equal(denied?.message, "Kubernetes v1.10.0 is not supported: the supported versions are v1.33 to v1.36");
+  assert.equal(denied.field, "spec.kubernetes.version");
+  assert.equal(validateVersionOnCreate(atVersion("v1.33.0"), { lowest: "v1.33.0", highest: "v1.36.0" }), undefined);
+});
+
+test("by default the lowest supported version is the project's", () => {
+  const lowest = new SemVer(lowestSupportedVersion.replace(/^v/, ""));
+  const previous = `v${lowest.major}.${lowest.minor - 1}.9`;
+  assert.equal(validateVersionOnCreate(atVersion(lowestSupportedVersion)), undefined);
+  assert.match(validateVersionOnCreate(atVersion(previous))?.message ?? "", /is not supported: the supported versions are/);
+});
+
+test("update: an unchanged version is not checked again (an object older than the range can still be edited)", () => {
+  assert.equal(onUpdate("v1.10.0", "v1.10.0"), undefined);
+  assert.equal(onUpdate("v1.99.0", "v1.99.0"), undefined);
+});
+
+test("update: a version below the lowest supported minor is denied", () => {
+  const range = { lowest: "v1.33.0", highest: "v1.36.0" };
+  assert.equal(
+    validateVersionOnUpdate(atVersion("v1.32.0"), atVersion("v1.32.5"), range)?.message,
+    "Kubernetes v1.32.5 is not supported: the supported versions are v1.33 to v1.36",
+  );
+  assert.equal(validateVersionOnUpdate(atVersion("v1.32.0"), atVersion("v1.33.1"), range), undefined);
+});
+
+test("update: the next minor waits until the control plane runs the previous upgrade", () => {
+  const rolling = atVersion("v1.34.2", "v1.33.5");
+  assert.equal(
+    validateVersionOnUpdate(rolling, atVersion("v1.35.0"), supported)?.message,
+    "unable to upgrade to v1.35.0 while the control plane still runs v1.33.5: wait until the upgrade to v1.34.2 is done (status.kubernetesResources.version.version)",
+  );
+  assert.equal(validateVersionOnUpdate(atVersion("v1.34.2", "v1.34.2"), atVersion("v1.35.0"), supported), undefined);
+  assert.equal(validateVersionOnUpdate(rolling, atVersion("v1.34.7"), supported), undefined);
+});
+
+test("update: an unfinished upgrade can be called off, back to the minor that runs", () => {
+  const stuck = atVersion("v1.35.0", "v1.34.2");
+  assert.equal(validateVersionOnUpdate(stuck, atVersion("v1.34.2"), supported), undefined);
+  assert.equal(
+    validateVersionOnUpdate(stuck, atVersion("v1.33.0"), supported)?.message,
+    "unable to downgrade a TenantControlPlane from v1.35.0 to v1.33.0",
+  );
+  assert.equal(
+    validateVersionOnUpdate(atVersion("v1.35.0", "v1.35.0"), atVersion("v1.34.2"), supported)?.message,
+    "unable to downgrade a TenantControlPlane from v1.35.0 to v1.34.2",
+  );
 });
 
 test("update: a version above the supported minor is denied", () => {
