@@ -4,7 +4,8 @@
 #
 #   hack/build-upstream.sh [component[@version] ...]
 #
-# Components: kubernetes (all binaries), kubernetes-control-plane (apiserver, controller-manager, scheduler,
+# Components: tenant@<minor> (what a tenant of that minor runs, from the "tenants" table: Kubernetes with kubelet and
+# kubeadm for its workers, its CoreDNS and konnectivity), tenants (every minor of the table), kubernetes (all binaries), kubernetes-control-plane (apiserver, controller-manager, scheduler,
 # kube-proxy: what a tenant version needs), conformance (e2e.test, ginkgo, agnhost, ...) and busybox (upstream's,
 # for the conformance images), etcd, kine, konnectivity, coredns, helm. No argument builds all but conformance and
 # busybox (only `npm run conformance` and its CI subset need them).
@@ -25,6 +26,18 @@ die() { printf '[build-upstream] error: %s\n' "$*" >&2; exit 1; }
 
 pinned() { node -e 'const v=require(process.argv[1])[process.argv[2]]; if(!v) process.exit(1); console.log(v)' "$versions_file" "$1" \
   || die "no version for '$1' in $versions_file"; }
+
+# A tenant minor's components as `kubernetes@v1.35.8 coredns@v1.13.1 konnectivity@v0.34.0`; `all` for every minor.
+tenant_targets() { # minor|all
+  node -e '
+    const tenants = require(process.argv[1]).tenants;
+    const minors = process.argv[2] === "all" ? Object.keys(tenants).filter((k) => k !== "$comment") : [process.argv[2]];
+    for (const minor of minors) {
+      const t = tenants[minor];
+      if (!t) { console.error(`no tenant minor ${minor} in the tenants table (${Object.keys(tenants).filter((k) => k !== "$comment").join(", ")})`); process.exit(1); }
+      console.log(`kubernetes@${t.kubernetes} coredns@${t.coredns} konnectivity@${t.konnectivity}`);
+    }' "$versions_file" "$1" || die "cannot read the tenants table of $versions_file"
+}
 
 # --- preflight: Go, proxy, disk -------------------------------------------------------------------------
 command -v go >/dev/null || die "Go is not installed. Install Go >= 1.24 (https://go.dev/doc/install) and rerun."
@@ -222,7 +235,19 @@ targets=("$@")
 proxy_get "k8s.io/kubernetes/@v/$(pinned kubernetes).info" >/dev/null \
   || die "cannot reach the Go module proxy at $proxy. Check network access to it (or set GOPROXY) and rerun."
 
+expanded=()
 for t in "${targets[@]}"; do
+  case $t in
+    tenants | tenant@*)
+      minor=all; [[ $t == tenant@* ]] && minor=${t#tenant@}
+      listed=$(tenant_targets "$minor") || exit 1
+      read -r -a more <<<"$(tr '\n' ' ' <<<"$listed")"
+      expanded+=("${more[@]}") ;;
+    *) expanded+=("$t") ;;
+  esac
+done
+
+for t in "${expanded[@]}"; do
   name=${t%%@*}; version=${t#*@}
   [[ $t == *@* ]] || case $name in
     kubernetes-control-plane | conformance) version=$(pinned kubernetes) ;;

@@ -47,6 +47,28 @@ export function kubernetesBinary(name: string, version = versions.kubernetes): s
   return existsSync(full) ? full : binary("kubernetes-control-plane", name, version);
 }
 
+/** What a tenant of one Kubernetes minor runs here (the `tenants` table of hack/versions.json). */
+export interface TenantRelease {
+  readonly kubernetes: string;
+  readonly coredns: string;
+  readonly konnectivity: string;
+}
+
+const tenantTable = versions.tenants as unknown as Record<string, TenantRelease | string>;
+
+/** The tenant minors built here, oldest first: `v1.33`, `v1.34`, ... */
+export const tenantMinors: readonly string[] = Object.keys(tenantTable).filter((key) => key !== "$comment");
+
+/** The release of `version`'s minor (`v1.35.8` or `v1.35`); a clear error for a minor not in the table. */
+export function tenantRelease(version: string): TenantRelease {
+  const minor = /^v?(\d+)\.(\d+)/.exec(version);
+  const entry = minor ? tenantTable[`v${minor[1]}.${minor[2]}`] : undefined;
+  if (entry === undefined || typeof entry === "string") {
+    throw new Error(`no tenant release for ${version} in hack/versions.json (minors: ${tenantMinors.join(", ")})`);
+  }
+  return entry;
+}
+
 /** Builds whatever is missing (seconds when everything is cached), streaming the build's progress. */
 export function ensureUpstreamBuilt(components: string[] = []): void {
   const result = spawnSync(join(repoDir, "hack/build-upstream.sh"), components, { stdio: "inherit" });

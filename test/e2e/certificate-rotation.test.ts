@@ -6,12 +6,10 @@
 // from the new CA within it, as it does within a year with the defaults.
 // KAMAJI_E2E_REUSE_CLUSTER=1 reuses the running development cluster.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { X509Certificate, createHash, createPublicKey } from "node:crypto";
 import { mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { promisify } from "node:util";
 import { parseKubeconfig } from "../../src/kubeconfig/index.js";
 import { kubectl, kubectlApply } from "../../tools/cluster/kubectl.js";
 import { clusterDir, startCluster, stopCluster } from "../../tools/cluster/lifecycle.js";
@@ -22,8 +20,16 @@ import { leaveWorkers } from "../../tools/cluster/workers/leave.js";
 import { waitForDefaultServiceAccount, waitForTenantReady, writeTenantKubeconfig } from "../../tools/demo/tenant.js";
 import { kubectlImage } from "../../tools/images/catalog.js";
 import { installKamaji } from "../../tools/install/install.js";
-import { binary, kubernetesBinary, versions } from "../../tools/upstream.js";
+import { binary, kubernetesBinary } from "../../tools/upstream.js";
 import { joinableTenantManifest, nodeTierSkipReason, reuseCluster } from "../helpers/node-tier-e2e.js";
+import {
+  apiProberPod,
+  assertCleanTraffic,
+  kubectlAsync,
+  probeCounts,
+  trafficSummary,
+  watchNodes,
+} from "../helpers/tenant-probes.js";
 import { startReader, type TrafficCounts } from "../helpers/tenant-traffic.js";
 
 const skip = nodeTierSkipReason([
@@ -42,7 +48,6 @@ const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 // The service-account key keeps its default grace (24 h): pods' tokens are refreshed by their kubelets within it, and
 // not within a shorter one (a projected token lives at least 10 minutes). The drop stage is run by the integration test.
 const managerValues = ["manager.certificateAuthorityGracePeriod=150s"];
-const run = promisify(execFile);
 
 interface SecretObject {
   metadata: { annotations?: Record<string, string> };
@@ -58,14 +63,6 @@ describe("certificate rotation under traffic", { skip, timeout: 1_800_000 }, () 
   let node = "";
   const admin = (args: string[], input?: string) => kubectl(args, state.kubeconfig, input);
   const tenant = (args: string[], input?: string) => kubectl(args, tenantKubeconfig, input);
-  /** kubectl without blocking the event loop (the readers share it). */
-  const kubectlAsync = async (kubeconfig: string, args: string[]) =>
-    (
-      await run(kubernetesBinary("kubectl"), args, {
-        env: { ...process.env, KUBECONFIG: kubeconfig },
-        maxBuffer: 16 * 1024 * 1024,
-      })
-    ).stdout;
   const secret = async (name: string) =>
     JSON.parse(
       await kubectlAsync(state.kubeconfig, ["get", "secret", name, "-n", namespace, "-o", "json"]),
@@ -101,7 +98,7 @@ describe("certificate rotation under traffic", { skip, timeout: 1_800_000 }, () 
     node = worker?.name ?? "";
     await importIntoTenantWorkers(state.dir, `${namespace}/${tcp}`, [kubectlImage()]);
     await waitForDefaultServiceAccount(tenantKubeconfig);
-    tenant(["apply", "-f", "-"], JSON.stringify(proberPod()));
+    tenant(["apply", "-f", "-"], JSON.stringify(apiProberPod()));
     tenant(["wait", "--for=condition=Ready", "pod/prober", "--timeout=120s"]);
     log(`cluster, Kamaji, tenant, worker and prober ready in ${((Date.now() - begin) / 1000).toFixed(1)} s`);
   });
@@ -117,38 +114,7 @@ describe("certificate rotation under traffic", { skip, timeout: 1_800_000 }, () 
     await stopCluster(dir, log);
   });
 
-  /** Samples the Node's Ready condition every 2 s; counts the samples that were not Ready. */
-  function watchNode(): { stop(): Promise<{ samples: number; notReady: string[] }> } {
-    const stop = new AbortController();
-    let samples = 0;
-    const notReady: string[] = [];
-    const loop = (async () => {
-      while (!stop.signal.aborted) {
-        try {
-          const out = await kubectlAsync(tenantKubeconfig, [
-            "get",
-            "node",
-            node,
-            "-o",
-            'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
-          ]);
-          samples += 1;
-          if (out.trim() !== "True") notReady.push(`${new Date().toISOString()} Ready=${out.trim()}`);
-        } catch (error) {
-          // The management-side kubectl may fail while the tenant's pods roll; the readers count API failures.
-          notReady.push(`${new Date().toISOString()} unreadable: ${(error as Error).message.split("\n")[0]}`);
-        }
-        await sleep(2_000);
-      }
-    })();
-    return {
-      async stop() {
-        stop.abort();
-        await loop;
-        return { samples, notReady };
-      },
-    };
-  }
+  const watchNode = () => watchNodes(() => tenantKubeconfig, [node]);
 
   /**
    * The admin kubeconfig as its Secret holds it now, fetched again every 5 s (a client that follows the Secret); the
@@ -225,35 +191,7 @@ describe("certificate rotation under traffic", { skip, timeout: 1_800_000 }, () 
     }
   }
 
-  /**
-   * The prober's log. Read through konnectivity: right after the control plane rolled, the worker's agent may not have
-   * reached the new konnectivity server yet ("No agent available"); how long that lasts is printed.
-   */
-  const proberLog = async () => {
-    const begin = Date.now();
-    for (;;) {
-      try {
-        const text = await kubectlAsync(tenantKubeconfig, ["logs", "prober"]);
-        log(`logs through konnectivity answered ${((Date.now() - begin) / 1000).toFixed(1)} s after the rollout`);
-        return text;
-      } catch (error) {
-        if (Date.now() - begin > 60_000) throw error;
-        await sleep(500);
-      }
-    }
-  };
-  const summary = (name: string, counts: TrafficCounts) =>
-    `${name}: ${counts.ok} ok, ${counts.failed} failed (${counts.retried} sent again on a closed connection) in ${counts.seconds.toFixed(0)} s (${(counts.ok / counts.seconds).toFixed(1)}/s)`;
-  const assertClean = (name: string, counts: TrafficCounts) => {
-    assert.equal(counts.failed, 0, `${summary(name, counts)}: ${counts.failures.join("; ")}`);
-    assert.ok(counts.ok / counts.seconds >= 10, `${summary(name, counts)}: fewer than 10 reads/s`);
-  };
-  const proberCounts = async (since: number) => {
-    const lines = (await proberLog()).split("\n").filter((line) => Number(line.split(" ")[1]) >= since);
-    const failed = lines.filter((l) => l.startsWith("FAIL "));
-    if (failed.length > 0) log(`the pod's failures, first ones: ${failed.slice(0, 3).join(" | ")}`);
-    return { ok: lines.filter((l) => l.startsWith("ok ")).length, failed };
-  };
+  const proberCounts = (since: number) => probeCounts(tenantKubeconfig, "prober", since, log);
 
   test("the service-account key rotates to signing with the new key with no failed request: tokens old and new verify", async () => {
     const since = Math.floor(Date.now() / 1000);
@@ -269,7 +207,7 @@ describe("certificate rotation under traffic", { skip, timeout: 1_800_000 }, () 
     log(
       `service-account key signing with the new key after ${done.seconds.toFixed(1)} s (${done.stages.map((s) => `${s.stage} at ${s.at.toFixed(0)} s`).join(", ")})`,
     );
-    log(summary("admin reader", counts));
+    log(trafficSummary("admin reader", counts));
     log(
       `pod on the worker (token from before): ${prober.ok} ok, ${prober.failed.length} failed; Node samples: ${nodeSamples.samples}, not Ready: ${nodeSamples.notReady.length}`,
     );
@@ -277,7 +215,7 @@ describe("certificate rotation under traffic", { skip, timeout: 1_800_000 }, () 
       done.stages.map((s) => s.stage),
       ["TrustingNewKey", "SigningWithNewKey"],
     );
-    assertClean("admin reader", counts);
+    assertCleanTraffic("admin reader", counts);
     assert.deepEqual(prober.failed, [], "the pod's calls with its token from before the rotation");
     assert.ok(prober.ok >= 10, `the pod called the API ${prober.ok} times`);
     assert.deepEqual(nodeSamples.notReady, [], "the Node stays Ready");
@@ -347,8 +285,8 @@ describe("certificate rotation under traffic", { skip, timeout: 1_800_000 }, () 
     log(
       `CA rotated in ${done.seconds.toFixed(1)} s (${done.stages.map((s) => `${s.stage} at ${s.at.toFixed(0)} s`).join(", ")})`,
     );
-    log(summary("admin reader following the Secret", counts));
-    log(summary("admin reader with the kubeconfig from before, until the old CA's grace ended", keptCounts));
+    log(trafficSummary("admin reader following the Secret", counts));
+    log(trafficSummary("admin reader with the kubeconfig from before, until the old CA's grace ended", keptCounts));
     log(
       `pod on the worker (CA read at start): ${prober.ok} ok, ${prober.failed.length} failed; Node samples: ${nodeSamples.samples}, not Ready: ${nodeSamples.notReady.length}`,
     );
@@ -356,8 +294,8 @@ describe("certificate rotation under traffic", { skip, timeout: 1_800_000 }, () 
       done.stages.map((s) => s.stage),
       ["TrustingNewCA", "SigningWithNewCA"],
     );
-    assertClean("admin reader following the Secret", counts);
-    assertClean("admin reader with the kubeconfig from before", keptCounts);
+    assertCleanTraffic("admin reader following the Secret", counts);
+    assertCleanTraffic("admin reader with the kubeconfig from before", keptCounts);
     assert.deepEqual(prober.failed, [], "the pod's calls with the CA it read at start");
     assert.ok(prober.ok >= 20, `the pod called the API ${prober.ok} times`);
     assert.deepEqual(nodeSamples.notReady, [], "the Node stays Ready");
@@ -393,34 +331,3 @@ describe("certificate rotation under traffic", { skip, timeout: 1_800_000 }, () 
     );
   });
 });
-
-/** A pod that calls the API twice a second with its token and the CA it read at start, printing ok or FAIL. */
-function proberPod() {
-  const sa = "/var/run/secrets/kubernetes.io/serviceaccount";
-  const script = [
-    `cp ${sa}/ca.crt /tmp/ca-at-start.crt`,
-    "while true; do",
-    `  if out=$(kubectl --server="https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT" --certificate-authority=/tmp/ca-at-start.crt --token="$(cat ${sa}/token)" --request-timeout=10s auth whoami -o jsonpath='{.status.userInfo.username}' 2>&1); then`,
-    '    echo "ok $(date +%s) $out"',
-    "  else",
-    '    echo "FAIL $(date +%s) $out" | head -c 400; echo',
-    "  fi",
-    "  sleep 0.5",
-    "done",
-  ].join("\n");
-  return {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: { name: "prober", namespace: "default" },
-    spec: {
-      containers: [
-        {
-          name: "prober",
-          image: `registry.k8s.io/kubectl:${versions.kubernetes}`,
-          imagePullPolicy: "Never",
-          command: ["/bin/sh", "-c", script],
-        },
-      ],
-    },
-  };
-}

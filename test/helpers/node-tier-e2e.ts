@@ -1,7 +1,7 @@
 // What the e2e suites on the node tier share: whether they can run here, and the reuse switch.
 import { existsSync } from "node:fs";
 import { nodeTierDefaults } from "../../tools/cluster/node-tier.js";
-import { versions } from "../../tools/upstream.js";
+import { tenantRelease, versions } from "../../tools/upstream.js";
 
 /** KAMAJI_E2E_REUSE_CLUSTER=1: run against the development cluster that is up, and leave it up. */
 export const reuseCluster = process.env.KAMAJI_E2E_REUSE_CLUSTER === "1";
@@ -22,6 +22,16 @@ export function nodeTierSkipReason(needs: (() => unknown)[], reuse = reuseCluste
   return undefined;
 }
 
+/**
+ * The konnectivity version a tenant of `version` must name here: none when the operator's default (`v0.<minor>.0`)
+ * is built, else the table's release (the module proxy serves no v0.35.x or v0.37.x).
+ */
+export function konnectivityVersionFor(version: string): string | undefined {
+  const release = tenantRelease(version).konnectivity;
+  const minor = /^v?\d+\.(\d+)/.exec(version)?.[1];
+  return release === `v0.${minor}.0` ? undefined : release;
+}
+
 /** A tenant workers can join: API server and konnectivity server as NodePorts on the node's address. */
 export function joinableTenantManifest(
   namespace: string,
@@ -30,6 +40,9 @@ export function joinableTenantManifest(
   konnectivityPort: number,
   options: { version?: string; controllerManagerArgs?: string[] } = {},
 ) {
+  const version = options.version ?? versions.kubernetes;
+  const konnectivity = konnectivityVersionFor(version);
+  const pinned = konnectivity === undefined ? {} : { version: konnectivity };
   return {
     apiVersion: "kamaji.clastix.io/v1alpha1",
     kind: "TenantControlPlane",
@@ -45,14 +58,14 @@ export function joinableTenantManifest(
         service: { serviceType: "NodePort" },
       },
       kubernetes: {
-        version: options.version ?? versions.kubernetes,
+        version,
         kubelet: { preferredAddressTypes: ["InternalIP", "Hostname"] },
       },
       networkProfile: { address: nodeTierDefaults.nodeAddress, port: apiPort },
       addons: {
         coreDNS: {},
         kubeProxy: {},
-        konnectivity: { server: { port: konnectivityPort }, agent: { mode: "DaemonSet" } },
+        konnectivity: { server: { port: konnectivityPort, ...pinned }, agent: { mode: "DaemonSet", ...pinned } },
       },
     },
   };

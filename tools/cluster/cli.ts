@@ -1,6 +1,7 @@
 // npm run cluster -- up [--tier api|node] | down | status | env
 //                  | join <namespace>/<tcp> [--workers N] [--name NAME ...] [--kubelet-version V] [--token T]
 //                  | leave <namespace>/<tcp> [worker] | follow <namespace>/<tcp>
+//                  | images <version ...> | upgrade <namespace>/<tcp> [--kubelet-version V] [worker ...]
 // One local management cluster at a time, in $KAMAJI_CLUSTER_DIR (default /var/tmp/kamaji-cluster).
 import { parseArgs } from "node:util";
 import { isRunning } from "./daemon.js";
@@ -10,6 +11,8 @@ import { followEndpoint } from "./workers/follow.js";
 import { joinWorkers } from "./workers/join.js";
 import { leaveWorkers } from "./workers/leave.js";
 import { parseTenantRef } from "./workers/tenant.js";
+import { upgradeWorkers } from "./workers/upgrade.js";
+import { importTenantVersion } from "./tenant-versions.js";
 
 const log = (message: string) => {
   console.error(`[cluster ${new Date().toISOString().slice(11, 19)}] ${message}`);
@@ -39,7 +42,9 @@ function describe(dir: string): string {
 const usage = `usage: npm run cluster -- up [--tier api|node] | down | status | env
        npm run cluster -- join <namespace>/<tcp> [--workers N] [--name NAME ...] [--kubelet-version V] [--token T]
        npm run cluster -- leave <namespace>/<tcp> [worker]
-       npm run cluster -- follow <namespace>/<tcp>   # point the workers' kubelets at a changed endpoint`;
+       npm run cluster -- follow <namespace>/<tcp>   # point the workers' kubelets at a changed endpoint
+       npm run cluster -- images <version ...>       # import another tenant version's images (v1.33 ... v1.37)
+       npm run cluster -- upgrade <namespace>/<tcp> [--kubelet-version V] [worker ...]   # kubeadm upgrade node`;
 
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -95,6 +100,29 @@ async function main(): Promise<number> {
     case "follow": {
       const moved = await followEndpoint(dir, parseTenantRef(positionals[1]), log);
       log(moved.length ? `${moved.join(", ")} follow the new endpoint` : "every kubelet already uses the endpoint");
+      return 0;
+    }
+    case "images": {
+      const wanted = positionals.slice(1);
+      if (wanted.length === 0) throw new Error("name at least one tenant version, e.g. `images v1.35`");
+      const state = loadState(dir);
+      if (state?.tier !== "node") throw new Error("no node tier is running: `npm run cluster -- up` first");
+      for (const version of wanted) {
+        const imported = await importTenantVersion(state, version);
+        log(imported.length ? `imported ${imported.join(", ")}` : `the images of ${version} are already imported`);
+      }
+      return 0;
+    }
+    case "upgrade": {
+      const begin = Date.now();
+      const upgraded = await upgradeWorkers(dir, {
+        tenant: parseTenantRef(positionals[1]),
+        names: positionals.slice(2),
+        kubeletVersion: values["kubelet-version"],
+        progress: log,
+      });
+      const done = upgraded.map((w) => `${w.name} ${w.from} -> ${w.to}`).join(", ");
+      log(`${done || "nothing to upgrade"} in ${((Date.now() - begin) / 1000).toFixed(1)} s`);
       return 0;
     }
     case "leave": {

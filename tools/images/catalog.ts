@@ -3,7 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { binary, cacheDir, kubernetesBinary, versions } from "../upstream.js";
+import { binary, cacheDir, kubernetesBinary, tenantRelease, versions } from "../upstream.js";
 import type { ImageSpec } from "./oci-image.js";
 
 const busybox = "/bin/busybox";
@@ -42,6 +42,20 @@ export function controlPlaneImages(version = versions.kubernetes): ImageSpec[] {
   }));
 }
 
+/**
+ * Everything a tenant of `kubernetesVersion`'s minor runs, in the management cluster (control plane, konnectivity
+ * server) and on its workers (kube-proxy, CoreDNS, konnectivity agent), at the releases of the `tenants` table.
+ */
+export function tenantVersionImages(kubernetesVersion: string): ImageSpec[] {
+  const release = tenantRelease(kubernetesVersion);
+  return [
+    ...controlPlaneImages(release.kubernetes),
+    kubeProxyImage(release.kubernetes),
+    corednsImage(release.coredns),
+    ...konnectivityImages(release.konnectivity),
+  ];
+}
+
 /** iptables' match and target modules, loaded at run time (conntrack, statistic, comment, ...). */
 const xtablesModules = "/usr/lib/x86_64-linux-gnu/xtables";
 
@@ -72,10 +86,10 @@ export function kubeProxyImage(version = versions.kubernetes): ImageSpec {
   };
 }
 
-export function corednsImage(): ImageSpec {
+export function corednsImage(version = versions.coredns): ImageSpec {
   return {
-    name: `registry.k8s.io/coredns/coredns:${versions.coredns}`,
-    files: [{ source: binary("coredns", "coredns"), target: "/coredns" }],
+    name: `registry.k8s.io/coredns/coredns:${version}`,
+    files: [{ source: binary("coredns", "coredns", version), target: "/coredns" }],
     entrypoint: ["/coredns"],
   };
 }
@@ -108,10 +122,10 @@ export function etcdImage(version = versions.etcd): ImageSpec {
   };
 }
 
-export function konnectivityImages(): ImageSpec[] {
+export function konnectivityImages(version = versions.konnectivity): ImageSpec[] {
   return (["proxy-server", "proxy-agent"] as const).map((name) => ({
-    name: `registry.k8s.io/kas-network-proxy/${name}:${versions.konnectivity}`,
-    files: [{ source: binary("konnectivity", name), target: `/${name}` }],
+    name: `registry.k8s.io/kas-network-proxy/${name}:${version}`,
+    files: [{ source: binary("konnectivity", name, version), target: `/${name}` }],
     entrypoint: [`/${name}`],
   }));
 }

@@ -10,12 +10,23 @@ import {
 } from "../../images/catalog.js";
 import { importImages } from "../../images/containerd-import.js";
 import type { ImageSpec } from "../../images/oci-image.js";
+import { tenantRelease } from "../../upstream.js";
 import { loadState } from "../state.js";
 import { workerContainerdSocket } from "./machine.js";
 
-/** What every worker of a tenant of `version` runs. */
-export function workerImages(version: string): ImageSpec[] {
-  return [pauseImage(), kubeProxyImage(version), corednsImage(), ...konnectivityImages(), busyboxImage(), testImage()];
+/** What the workers of a tenant of `tenantVersion`'s minor run (kube-proxy, CoreDNS, konnectivity agent). */
+export function tenantWorkerImages(tenantVersion: string): ImageSpec[] {
+  const release = tenantRelease(tenantVersion);
+  return [
+    kubeProxyImage(release.kubernetes),
+    corednsImage(release.coredns),
+    ...konnectivityImages(release.konnectivity),
+  ];
+}
+
+/** What every worker of a tenant of `tenantVersion` runs. */
+export function workerImages(tenantVersion: string): ImageSpec[] {
+  return [pauseImage(), ...tenantWorkerImages(tenantVersion), busyboxImage(), testImage()];
 }
 
 /** Imports `specs` into every worker of `tenant` (namespace/name); returns how many images each one lacked. */

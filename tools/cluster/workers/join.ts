@@ -252,7 +252,8 @@ async function joinUnlocked(clusterDir: string, options: JoinOptions): Promise<W
   if (problem) throw new Error(`cannot join: ${problem}`);
   kubernetesBinary("kubeadm", version);
   kubernetesBinary("kubelet", version);
-  const images = workerImages(version); // fails here, before anything is made, when a binary is missing
+  // Fails here, before anything is made, when a binary is missing.
+  const images = workerImages(view.spec.kubernetes.version);
 
   const taken = (state.workers ?? []).map((w) => w.name);
   const names = options.names?.length ? options.names : defaultWorkerNames(options.tenant.name, taken, options.count);

@@ -27,7 +27,7 @@ export interface TenantView {
     addons?: { konnectivity?: object };
   };
   status?: {
-    kubernetesResources?: { version?: { status?: string } };
+    kubernetesResources?: { version?: { status?: string; version?: string } };
     kubeconfig?: { admin?: { secretName?: string } };
     controlPlaneEndpoint?: string;
   };
