@@ -2,6 +2,7 @@
 // kubelet API, and CoreDNS from the product's own builder (the objects Kamaji puts into every tenant).
 import type { TenantControlPlane } from "../../src/api/v1alpha1/kinds.js";
 import { coreDnsObjects } from "../../src/resources/tenant/coredns.js";
+import { versions } from "../upstream.js";
 
 /** Lets the API server (as its kubelet client identity) use the kubelet API: exec, logs, port-forward. */
 export const apiServerToKubelet = {
@@ -21,7 +22,7 @@ export function corednsManifests(network: { serviceCIDR: string; clusterDNS: str
     metadata: { name: "management", namespace: "kube-system" },
     spec: {
       networkProfile: { serviceCidr: network.serviceCIDR, dnsServiceIPs: [network.clusterDNS] },
-      kubernetes: { version: "" },
+      kubernetes: { version: versions.kubernetes },
     },
   } as unknown as TenantControlPlane;
   const objects = coreDnsObjects(cluster);
