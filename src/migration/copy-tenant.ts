@@ -41,6 +41,8 @@ export interface CopyResult {
 
 const PAGE = 500;
 const markerName = "kamaji.clastix.io/migration";
+/** kine writes `/registry/health` itself when it starts: its own, never the tenant's. */
+const storeInternal = new Set(["/health"]);
 
 /** The tenant's own range: keys under `<prefix>/`. */
 const rangeOf = (prefix: string) => {
@@ -59,7 +61,7 @@ async function inBatches<T>(items: readonly T[], concurrency: number, work: (ite
   await Promise.all(workers);
 }
 
-/** Every key of the range at `revision` (0: now), page by page. */
+/** Every key of the range at `revision` (0: now), page by page, without the store's own keys. */
 async function* scan(store: KeyStore, prefix: string, revision: number): AsyncGenerator<StoredKey[], number> {
   const { start, end } = rangeOf(prefix);
   let from = start;
@@ -67,7 +69,7 @@ async function* scan(store: KeyStore, prefix: string, revision: number): AsyncGe
   for (;;) {
     const page = await store.page(from, end, PAGE, at);
     if (at === 0) at = page.revision;
-    yield page.keys;
+    yield page.keys.filter((kv) => !storeInternal.has(kv.key.subarray(prefix.length).toString()));
     const last = page.keys.at(-1);
     if (!page.more || last === undefined) return at;
     from = Buffer.concat([last.key, Buffer.from([0])]);
@@ -97,15 +99,16 @@ class TenantCopy {
   /** Empties the target's range when it holds an earlier attempt of this copy, or when told to; else refuses. */
   async #prepareTarget(): Promise<number> {
     const { target, targetPrefix, sourceName, cleanupPrior, log } = this.#options;
-    const { start, end } = rangeOf(targetPrefix);
     const marker = await target.get(this.#marker);
-    const held = await target.count(start, end);
-    if (held === 0) return 0;
+    const held: string[] = [];
+    for await (const keys of scan(target, targetPrefix, 0)) held.push(...keys.map((kv) => kv.key.toString()));
+    if (held.length === 0) return 0;
     const ownAttempt =
       marker !== undefined && (JSON.parse(marker.value.toString()) as { source?: string }).source === sourceName;
     if (!ownAttempt && !cleanupPrior) {
       throw new Error(
-        `the target ${target.description} already holds ${held} keys under ${targetPrefix}/ that no attempt of this ` +
+        `the target ${target.description} already holds ${held.length} keys under ${targetPrefix}/ ` +
+          `(${held.slice(0, 3).join(", ")}${held.length > 3 ? ", ..." : ""}) that no attempt of this ` +
           "migration left: set the annotation kamaji.clastix.io/cleanup-prior-migration=true on the " +
           "TenantControlPlane to replace them (or --cleanup-prior-migration)",
       );

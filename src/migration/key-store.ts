@@ -1,7 +1,22 @@
 // A tenant's keys through the etcd v3 API, as both etcd and kine serve it. Every write is one of the transaction
 // shapes kube-apiserver sends (create if absent, update or delete at a known revision), the only writes kine accepts,
 // so the same code moves keys between any two drivers.
-import { Etcd3 } from "etcd3";
+import { handleWhen, noop, retry } from "cockatiel";
+import { Etcd3, isRecoverableError } from "etcd3";
+
+/** etcd itself, or kine (whose leases are their TTL and which serves only kube-apiserver's request shapes). */
+export type StoreKind = "etcd" | "kine";
+
+export interface KeyStoreEndpoint {
+  readonly kind: StoreKind;
+  /** `https://host:port` or `http://127.0.0.1:port` (a kine next to the copy). */
+  readonly urls: readonly string[];
+  readonly tls?: { readonly caPem: string; readonly certificatePem?: string; readonly privateKeyPem?: string };
+  /** For errors: which side and where (`source etcd 10.0.0.1:2379`). */
+  readonly description: string;
+  /** Deadline of each call. */
+  readonly timeoutMs?: number;
+}
 
 export interface StoredKey {
   readonly key: Buffer;
@@ -35,9 +50,34 @@ const kineLeaseTtlLimitSeconds = 24 * 3600;
 export class KeyStore {
   constructor(
     private readonly client: Etcd3,
+    readonly kind: StoreKind,
     /** For errors: which side and where (`source etcd 10.0.0.1:2379`). */
     readonly description: string,
   ) {}
+
+  static open(endpoint: KeyStoreEndpoint): KeyStore {
+    const { tls } = endpoint;
+    const timeoutMs = endpoint.timeoutMs ?? 30_000;
+    const client = new Etcd3({
+      hosts: [...endpoint.urls],
+      ...(tls === undefined
+        ? {}
+        : {
+            credentials: {
+              rootCertificate: Buffer.from(tls.caPem),
+              ...(tls.certificatePem === undefined ? {} : { certChain: Buffer.from(tls.certificatePem) }),
+              ...(tls.privateKeyPem === undefined ? {} : { privateKey: Buffer.from(tls.privateKeyPem) }),
+            },
+          }),
+      defaultCallOptions: () => ({ deadline: Date.now() + timeoutMs }),
+      // No circuit breaker: one refused request would fail every later one for a while. Retried on the next URL.
+      faultHandling: {
+        host: () => noop,
+        global: retry(handleWhen(isRecoverableError), { maxAttempts: Math.max(endpoint.urls.length - 1, 0) }),
+      },
+    });
+    return new KeyStore(client, endpoint.kind, endpoint.description);
+  }
 
   /** Up to `limit` keys of [from, end), at `revision` (0: now). */
   async page(from: Buffer, end: Buffer, limit: number, revision: number): Promise<KeyPage> {
@@ -52,11 +92,6 @@ export class KeyStore {
       more: response.more,
       revision: Number(response.header.revision),
     };
-  }
-
-  async count(from: Buffer, end: Buffer): Promise<number> {
-    const response = await this.client.kv.range({ key: from, range_end: end, count_only: true });
-    return Number(response.count);
   }
 
   async get(key: Buffer): Promise<StoredKey | undefined> {
@@ -108,13 +143,9 @@ export class KeyStore {
    * so there the ID is taken as the TTL, capped at a day.
    */
   async leaseSecondsLeft(lease: string): Promise<number> {
-    try {
-      const response = await this.client.leaseClient.leaseTimeToLive({ ID: lease });
-      return Number(response.TTL);
-    } catch (error) {
-      if (!/not supported/.test((error as Error).message)) throw error;
-      return Math.min(Number(lease), kineLeaseTtlLimitSeconds);
-    }
+    if (this.kind === "kine") return Math.min(Number(lease), kineLeaseTtlLimitSeconds);
+    const response = await this.client.leaseClient.leaseTimeToLive({ ID: lease });
+    return Number(response.TTL);
   }
 
   async grantLease(seconds: number): Promise<string> {
