@@ -17,7 +17,7 @@ import { kubectl, kubectlApply } from "../../tools/cluster/kubectl.js";
 import { clusterDir, startCluster, stopCluster } from "../../tools/cluster/lifecycle.js";
 import { loadState, type ClusterState } from "../../tools/cluster/state.js";
 import { importTenantVersion } from "../../tools/cluster/tenant-versions.js";
-import { importIntoTenantWorkers } from "../../tools/cluster/workers/images.js";
+import { importIntoTenantWorkers, tenantWorkerImages } from "../../tools/cluster/workers/images.js";
 import { joinWorkers } from "../../tools/cluster/workers/join.js";
 import { leaveWorkers } from "../../tools/cluster/workers/leave.js";
 import { upgradeWorkers } from "../../tools/cluster/workers/upgrade.js";
@@ -192,6 +192,8 @@ describe(`tenant upgrades ${chain.join(" → ")} with a worker, under traffic`, 
     for (const version of releases.slice(1)) {
       const begin = Date.now();
       const seconds = () => ((Date.now() - begin) / 1000).toFixed(1);
+      // What a node would pull from a registry when the new addons roll out.
+      await importIntoTenantWorkers(state.dir, `${namespace}/${tcp}`, tenantWorkerImages(version));
       patchTcp(versionPatch(version));
       const seen = { upgrading: false };
       await until(

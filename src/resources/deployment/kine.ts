@@ -13,12 +13,22 @@ export const kineEtcdServers = `unix://${udsDir}/kine`;
 export const kineUdsMount = mount(volumeNames.kineUds, udsDir);
 const kineCertsMount = mount(volumeNames.kineCerts, certsDir);
 
-// $(VAR) is expanded by the kubelet from the datastore-config Secret (envFrom).
-const endpoints: Record<Exclude<Driver, "etcd">, string> = {
-  MySQL: "mysql://$(DB_USER):$(DB_PASSWORD)@tcp($(DB_CONNECTION_STRING))/$(DB_SCHEMA)",
-  PostgreSQL: "postgres://$(DB_USER):$(DB_PASSWORD)@$(DB_CONNECTION_STRING)/$(DB_SCHEMA)",
-  NATS: "nats://$(DB_USER):$(DB_PASSWORD)@$(DB_CONNECTION_STRING)?bucket=$(DB_SCHEMA)&noEmbed",
-};
+/**
+ * kine's --endpoint for `driver`, with $(VAR) references the kubelet expands from the container's environment: the
+ * datastore-config Secret's keys, each name after `prefix` (the migration's kine sidecars use SOURCE_ and TARGET_).
+ */
+export function kineEndpointTemplate(driver: Exclude<Driver, "etcd">, prefix = ""): string {
+  const v = (name: string) => `$(${prefix}${name})`;
+  const credentials = `${v("DB_USER")}:${v("DB_PASSWORD")}`;
+  switch (driver) {
+    case "MySQL":
+      return `mysql://${credentials}@tcp(${v("DB_CONNECTION_STRING")})/${v("DB_SCHEMA")}`;
+    case "PostgreSQL":
+      return `postgres://${credentials}@${v("DB_CONNECTION_STRING")}/${v("DB_SCHEMA")}`;
+    case "NATS":
+      return `nats://${credentials}@${v("DB_CONNECTION_STRING")}?bucket=${v("DB_SCHEMA")}&noEmbed`;
+  }
+}
 
 function kineArgs(settings: Settings, driver: Exclude<Driver, "etcd">): string[] {
   const { tls } = settings.input.dataStore;
@@ -31,7 +41,7 @@ function kineArgs(settings: Settings, driver: Exclude<Driver, "etcd">): string[]
     }
   }
   const user = parseFlags(settings.deployment.extraArgs?.kine);
-  return renderFlags(mergeFlags(defaults, user, new Map([["--endpoint", endpoints[driver]]])));
+  return renderFlags(mergeFlags(defaults, user, new Map([["--endpoint", kineEndpointTemplate(driver)]])));
 }
 
 function kineContainer(settings: Settings, driver: Exclude<Driver, "etcd">): Container {

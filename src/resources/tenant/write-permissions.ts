@@ -31,19 +31,34 @@ export function blockedOperations(tcp: TenantControlPlane): Operation[] {
 
 const namespaceName = "kubernetes.io/metadata.name";
 
-export function writePermissionsConfiguration(tcp: TenantControlPlane, endpoint: GuardEndpoint) {
-  const tenant = `${encodeURIComponent(tcp.metadata.namespace ?? "")}/${encodeURIComponent(tcp.metadata.name ?? "")}`;
-  const clientConfig = {
-    url: `${endpoint.baseUrl}/write-permission/${tenant}`,
-    caBundle: Buffer.from(endpoint.caBundlePem).toString("base64"),
-  };
+const tenantPath = (tcp: TenantControlPlane) =>
+  `${encodeURIComponent(tcp.metadata.namespace ?? "")}/${encodeURIComponent(tcp.metadata.name ?? "")}`;
+
+/**
+ * A ValidatingWebhookConfiguration that sends `operations` (outside kube-system and kube-node-lease, plus the
+ * creation and deletion of node leases) to `path` of the operator's webhook server for this tenant.
+ */
+export function tenantGuardConfiguration(
+  tcp: TenantControlPlane,
+  endpoint: GuardEndpoint,
+  guard: { name: string; path: string; webhookSuffix: string; operations: string[]; exemptMasters: boolean },
+) {
   const common = {
-    clientConfig,
+    clientConfig: {
+      url: `${endpoint.baseUrl}${guard.path}/${tenantPath(tcp)}`,
+      caBundle: Buffer.from(endpoint.caBundlePem).toString("base64"),
+    },
     failurePolicy: "Fail",
     sideEffects: "NoneOnDryRun",
     admissionReviewVersions: ["v1"],
     timeoutSeconds: 10,
-    matchConditions: [{ name: "not-system-masters", expression: "!('system:masters' in request.userInfo.groups)" }],
+    ...(guard.exemptMasters
+      ? {
+          matchConditions: [
+            { name: "not-system-masters", expression: "!('system:masters' in request.userInfo.groups)" },
+          ],
+        }
+      : {}),
   };
   const rule = (operations: string[], scope: string) => ({
     apiGroups: ["*"],
@@ -55,22 +70,32 @@ export function writePermissionsConfiguration(tcp: TenantControlPlane, endpoint:
   return {
     apiVersion: "admissionregistration.k8s.io/v1",
     kind: "ValidatingWebhookConfiguration",
-    metadata: { name: writePermissionsConfigurationName, labels: { [projectLabel]: "kamaji" } },
+    metadata: { name: guard.name, labels: { [projectLabel]: "kamaji" } },
     webhooks: [
       {
         ...common,
-        name: "leases.write-permissions.kamaji.clastix.io",
+        name: `leases.${guard.webhookSuffix}`,
         rules: [rule(["CREATE", "DELETE"], "Namespaced")],
         namespaceSelector: { matchExpressions: [{ key: namespaceName, operator: "In", values: ["kube-node-lease"] }] },
       },
       {
         ...common,
-        name: "catchall.write-permissions.kamaji.clastix.io",
-        rules: [rule(blockedOperations(tcp), "*")],
+        name: `catchall.${guard.webhookSuffix}`,
+        rules: [rule(guard.operations, "*")],
         namespaceSelector: {
           matchExpressions: [{ key: namespaceName, operator: "NotIn", values: ["kube-system", "kube-node-lease"] }],
         },
       },
     ],
   };
+}
+
+export function writePermissionsConfiguration(tcp: TenantControlPlane, endpoint: GuardEndpoint) {
+  return tenantGuardConfiguration(tcp, endpoint, {
+    name: writePermissionsConfigurationName,
+    path: "/write-permission",
+    webhookSuffix: "write-permissions.kamaji.clastix.io",
+    operations: blockedOperations(tcp),
+    exemptMasters: true,
+  });
 }

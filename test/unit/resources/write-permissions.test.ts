@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { blockedOperations, writePermissionsConfiguration } from "../../../src/resources/tenant/write-permissions.js";
+import { freezeConfiguration } from "../../../src/resources/tenant/freeze.js";
 import { tenantGuardHandlers, tenantGuardPaths } from "../../../src/webhooks/http/tenant-guards.js";
 import { tenantControlPlaneWith } from "./fixtures.js";
 
@@ -37,7 +38,24 @@ test("the configuration: node leases only renewed, the rest outside kube-system 
   assert.equal(url.search, "", "API servers refuse query parameters in webhook URLs");
   assert.equal(Buffer.from(catchall.clientConfig.caBundle, "base64").toString(), "CA");
   assert.equal(catchall.failurePolicy, "Fail");
-  assert.match(catchall.matchConditions.at(0)?.expression ?? "", /system:masters/);
+  assert.match(catchall.matchConditions?.at(0)?.expression ?? "", /system:masters/);
+});
+
+test("the freeze sends every write outside kube-system and kube-node-lease to /migrate, system:masters included", () => {
+  const tcp = tenantControlPlaneWith({});
+  const configuration = freezeConfiguration(tcp, {
+    baseUrl: "https://kamaji-webhook-service.kamaji-system.svc:443",
+    caBundlePem: "CA",
+  });
+  assert.equal(configuration.metadata.name, "kamaji-freeze");
+  const [leases, catchall] = configuration.webhooks;
+  assert.equal(leases?.name, "leases.migrate.kamaji.clastix.io");
+  assert.deepEqual(catchall?.rules[0]?.operations, ["CREATE", "UPDATE", "DELETE"]);
+  assert.equal(
+    new URL(catchall?.clientConfig.url ?? "").pathname,
+    `/migrate/${tcp.metadata.namespace}/${tcp.metadata.name}`,
+  );
+  assert.equal(catchall?.matchConditions, undefined, "nobody is let through: a write after the snapshot would be lost");
 });
 
 test("the tenant guards refuse what they are sent, naming the request and the tenant", async () => {
