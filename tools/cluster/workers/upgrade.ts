@@ -4,10 +4,12 @@
 // kubelet-config), then the new kubelet replaces the old one. The machine's containers keep running while its kubelet
 // restarts, so pods are not drained. The new addon images (kube-proxy, CoreDNS, konnectivity agent) are imported
 // first, where a machine with a registry would pull them.
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { importImages } from "../../images/containerd-import.js";
 import { binDir, kubernetesBinary } from "../../upstream.js";
-import { isRunning, stopDaemon } from "../daemon.js";
+import { isRunning, logTail, stopDaemon } from "../daemon.js";
 import { kubectl } from "../kubectl.js";
 import { namespaceArgs } from "../machine/commands.js";
 import { waitFor } from "../wait.js";
@@ -38,8 +40,13 @@ interface NodeView {
   status?: { conditions?: { type: string; status: string }[]; nodeInfo?: { kubeletVersion?: string } };
 }
 
-/** `kubeadm upgrade node` inside the machine, with the machine's (old) kubelet on its PATH as on a real node. */
-function kubeadmUpgradeNode(worker: WorkerState, version: string): void {
+const run = promisify(execFile);
+
+/**
+ * `kubeadm upgrade node` inside the machine, with the machine's (old) kubelet on its PATH as on a real node. Run
+ * without blocking: callers may be measuring traffic meanwhile.
+ */
+async function kubeadmUpgradeNode(worker: WorkerState, version: string): Promise<void> {
   const args = [
     ...namespaceArgs(worker.netns, worker.mountNamespace),
     "--",
@@ -49,10 +56,12 @@ function kubeadmUpgradeNode(worker: WorkerState, version: string): void {
     "-v=1",
   ];
   const path = `${binDir("kubernetes", worker.kubernetesVersion)}:${process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"}`;
-  const result = spawnSync("nsenter", args, { encoding: "utf8", env: { ...process.env, PATH: path } });
-  if (result.status !== 0) {
-    const output = `${result.stdout}${result.stderr}`.trim().split("\n").slice(-20).join("\n");
-    throw new Error(`${worker.name}: kubeadm upgrade node ${version} exited with ${result.status}\n${output}`);
+  try {
+    await run("nsenter", args, { env: { ...process.env, PATH: path }, maxBuffer: 16 * 1024 * 1024 });
+  } catch (error) {
+    const failed = error as Error & { code?: number; stdout?: string; stderr?: string };
+    const output = `${failed.stdout ?? ""}${failed.stderr ?? ""}`.trim().split("\n").slice(-20).join("\n");
+    throw new Error(`${worker.name}: kubeadm upgrade node ${version} exited with ${failed.code ?? "?"}\n${output}`);
   }
 }
 
@@ -66,13 +75,14 @@ async function upgradeOne(
   const begin = Date.now();
   const from = worker.kubernetesVersion;
   progress(`${worker.name}: kubeadm upgrade node (${version})`);
-  kubeadmUpgradeNode(worker, version);
+  await kubeadmUpgradeNode(worker, version);
   const kubelet = worker.daemons.find((d) => d.name === "kubelet");
   if (kubelet && isRunning(kubelet)) await stopDaemon(kubelet);
   worker.kubernetesVersion = version;
   worker.daemons = [...worker.daemons.filter((d) => d.name !== "kubelet"), startKubelet(worker)];
   recordWorker(clusterDir, worker);
   progress(`${worker.name}: kubelet ${version} started; waiting for the Node to report it, Ready`);
+  const kubeletLog = join(worker.dir, "kubelet.log");
   await waitFor(
     `Node ${worker.name} to be Ready with kubelet ${version}`,
     () => {
@@ -82,7 +92,9 @@ async function upgradeOne(
     },
     120_000,
     500,
-  );
+  ).catch((error: unknown) => {
+    throw new Error(`${(error as Error).message}\n--- ${kubeletLog} ---\n${logTail(kubeletLog, 25)}`);
+  });
   const seconds = (Date.now() - begin) / 1000;
   progress(`${worker.name}: upgraded from ${from} to ${version} in ${seconds.toFixed(1)} s`);
   return { name: worker.name, from, to: version, seconds };
