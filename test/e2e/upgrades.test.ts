@@ -189,71 +189,80 @@ describe(`tenant upgrades ${chain.join(" → ")} with a worker, under traffic`, 
     const reader = startReader(() => readFileSync(tenantKubeconfig, "utf8"), "/api/v1/namespaces/default/pods?limit=1");
     const nodes = watchNodes(() => tenantKubeconfig, [worker]);
     const steps: string[] = [];
-    for (const version of releases.slice(1)) {
-      const begin = Date.now();
-      const seconds = () => ((Date.now() - begin) / 1000).toFixed(1);
-      // What a node would pull from a registry when the new addons roll out.
-      await importIntoTenantWorkers(state.dir, `${namespace}/${tcp}`, tenantWorkerImages(version));
-      patchTcp(versionPatch(version));
-      const seen = { upgrading: false };
-      await until(
-        `the control plane at ${version}`,
-        async () => {
-          const status = (await readTcp()).status?.kubernetesResources?.version;
-          if (status?.status === "Upgrading") seen.upgrading = true;
-          return status?.version === version && status.status === "Ready" ? true : undefined;
-        },
-        600_000,
-      );
-      const controlPlane = seconds();
-      const gitVersion = JSON.parse(await kubectlAsync(tenantKubeconfig, ["version", "-o", "json"])) as {
-        serverVersion: { gitVersion: string };
-      };
-      assert.equal(gitVersion.serverVersion.gitVersion, version);
-      const release = tenantRelease(version);
-      const konnectivity = konnectivityVersionFor(version) ?? `v0.${/^v1\.(\d+)/.exec(version)?.[1]}.0`;
-      await until(
-        `the addons at ${version}`,
-        async () => {
-          const images = await kubectlAsync(tenantKubeconfig, [
-            "get",
-            "daemonset,deployment",
-            "-n",
-            "kube-system",
-            "-o",
-            "jsonpath={range .items[*]}{.spec.template.spec.containers[0].image}{' '}{end}",
-          ]);
-          const wanted = [
-            `kube-proxy:${release.kubernetes}`,
-            `coredns:${release.coredns}`,
-            `proxy-agent:${konnectivity}`,
-          ];
-          return wanted.every((image) => images.includes(image)) ? true : undefined;
-        },
-        180_000,
-      );
-      for (const workload of ["daemonset/kube-proxy", "deployment/coredns", "daemonset/konnectivity-agent"]) {
-        await kubectlAsync(tenantKubeconfig, ["rollout", "status", "-n", "kube-system", workload, "--timeout=180s"]);
+    try {
+      for (const version of releases.slice(1)) {
+        const begin = Date.now();
+        const seconds = () => ((Date.now() - begin) / 1000).toFixed(1);
+        // What a node would pull from a registry when the new addons roll out.
+        await importIntoTenantWorkers(state.dir, `${namespace}/${tcp}`, tenantWorkerImages(version));
+        patchTcp(versionPatch(version));
+        const seen = { upgrading: false };
+        await until(
+          `the control plane at ${version}`,
+          async () => {
+            const status = (await readTcp()).status?.kubernetesResources?.version;
+            if (status?.status === "Upgrading") seen.upgrading = true;
+            return status?.version === version && status.status === "Ready" ? true : undefined;
+          },
+          600_000,
+        );
+        const controlPlane = seconds();
+        const gitVersion = JSON.parse(await kubectlAsync(tenantKubeconfig, ["version", "-o", "json"])) as {
+          serverVersion: { gitVersion: string };
+        };
+        assert.equal(gitVersion.serverVersion.gitVersion, version);
+        const release = tenantRelease(version);
+        const konnectivity = konnectivityVersionFor(version) ?? `v0.${/^v1\.(\d+)/.exec(version)?.[1]}.0`;
+        await until(
+          `the addons at ${version}`,
+          async () => {
+            const images = await kubectlAsync(tenantKubeconfig, [
+              "get",
+              "daemonset,deployment",
+              "-n",
+              "kube-system",
+              "-o",
+              "jsonpath={range .items[*]}{.spec.template.spec.containers[0].image}{' '}{end}",
+            ]);
+            const wanted = [
+              `kube-proxy:${release.kubernetes}`,
+              `coredns:${release.coredns}`,
+              `proxy-agent:${konnectivity}`,
+            ];
+            return wanted.every((image) => images.includes(image)) ? true : undefined;
+          },
+          180_000,
+        );
+        for (const workload of ["daemonset/kube-proxy", "deployment/coredns", "daemonset/konnectivity-agent"]) {
+          await kubectlAsync(tenantKubeconfig, ["rollout", "status", "-n", "kube-system", workload, "--timeout=180s"]);
+        }
+        const addons = seconds();
+        const kubeadmConfig = await kubectlAsync(tenantKubeconfig, [
+          "get",
+          "configmap",
+          "kubeadm-config",
+          "-n",
+          "kube-system",
+          "-o",
+          "jsonpath={.data.ClusterConfiguration}",
+        ]);
+        assert.match(kubeadmConfig, new RegExp(`kubernetesVersion: ${version.replace(/\./g, "\\.")}`));
+        const [upgraded] = await upgradeWorkers(state.dir, { tenant: { namespace, name: tcp }, progress: log });
+        const line =
+          `${upgraded?.from ?? "?"} → ${version}: control plane Ready at ${controlPlane} s` +
+          `${seen.upgrading ? " (Upgrading seen)" : ""}, addons rolled at ${addons} s, ` +
+          `worker upgraded in ${upgraded?.seconds.toFixed(1) ?? "?"} s, step ${seconds()} s`;
+        log(line);
+        steps.push(line);
+        assert.ok(
+          seen.upgrading,
+          "status.kubernetesResources.version.status was Upgrading while the control plane rolled",
+        );
       }
-      const addons = seconds();
-      const kubeadmConfig = await kubectlAsync(tenantKubeconfig, [
-        "get",
-        "configmap",
-        "kubeadm-config",
-        "-n",
-        "kube-system",
-        "-o",
-        "jsonpath={.data.ClusterConfiguration}",
-      ]);
-      assert.match(kubeadmConfig, new RegExp(`kubernetesVersion: ${version.replace(/\./g, "\\.")}`));
-      const [upgraded] = await upgradeWorkers(state.dir, { tenant: { namespace, name: tcp }, progress: log });
-      const line =
-        `${upgraded?.from ?? "?"} → ${version}: control plane Ready at ${controlPlane} s` +
-        `${seen.upgrading ? " (Upgrading seen)" : ""}, addons rolled at ${addons} s, ` +
-        `worker upgraded in ${upgraded?.seconds.toFixed(1) ?? "?"} s, step ${seconds()} s`;
-      log(line);
-      steps.push(line);
-      assert.ok(seen.upgrading, "status.kubernetesResources.version.status was Upgrading while the control plane rolled");
+    } catch (error) {
+      // Stop the loops, or they keep the test process alive after the failure.
+      await Promise.all([reader.stop(), nodes.stop()]);
+      throw error;
     }
     await sleep(5_000);
     const counts = await reader.stop();
