@@ -31,6 +31,8 @@ export interface ManagerFlags {
   certificateAuthorityGracePeriod: string;
   certificateKeyAlgorithm: string;
   kineImage: string;
+  migrateImage?: string;
+  serviceaccountName?: string;
   imagePullPolicy: string;
   logLevel: string;
   webhookPort: string;
@@ -148,6 +150,15 @@ export function managerSettings(flags: ManagerFlags, version: string): ManagerSe
           },
         }
       : {}),
+    ...(flags.podNamespace && flags.migrateImage && flags.serviceaccountName
+      ? {
+          migration: {
+            namespace: flags.podNamespace,
+            image: flags.migrateImage,
+            serviceAccountName: flags.serviceaccountName,
+          },
+        }
+      : {}),
     ...(health === undefined ? {} : { healthAddress: health }),
     ...(metrics === undefined ? {} : { metricsAddress: metrics }),
   };
@@ -187,6 +198,11 @@ export function managerCommand(version: string): Command {
         .default("ECDSA"),
     )
     .option("--kine-image <image>", "kine image for SQL and NATS DataStores", defaultKineImage)
+    .option(
+      "--migrate-image <image>",
+      "image of the DataStore migration Jobs (this operator's image); with --serviceaccount-name and --pod-namespace, a changed spec.dataStore migrates",
+    )
+    .option("--serviceaccount-name <name>", "ServiceAccount the migration Jobs run as (this operator's)")
     .option(
       "--image-pull-policy <policy>",
       "pull policy of the control-plane containers (upstream forces Always)",

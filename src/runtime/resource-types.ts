@@ -24,6 +24,7 @@ export const resourceTypes = {
   namespace: core("namespaces", "Namespace", false),
   pod: core("pods", "Pod"),
   deployment: { group: "apps", version: "v1", plural: "deployments", kind: "Deployment", namespaced: true },
+  job: { group: "batch", version: "v1", plural: "jobs", kind: "Job", namespaced: true },
   lease: { group: "coordination.k8s.io", version: "v1", plural: "leases", kind: "Lease", namespaced: true },
   event: { group: "events.k8s.io", version: "v1", plural: "events", kind: "Event", namespaced: true },
   tenantControlPlane: {

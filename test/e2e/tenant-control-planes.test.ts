@@ -3,8 +3,7 @@
 // kube-apiserver, controller-manager and scheduler run as pods. Ports the upstream e2e scenarios that apply to
 // etcd (reference §8). Starts its own cluster in a temporary dir, or reuses the running development cluster when
 // KAMAJI_E2E_REUSE_CLUSTER=1 (faster when iterating; the cluster is then left running).
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -14,7 +13,7 @@ import { loadState, type ClusterState } from "../../tools/cluster/state.js";
 import { waitForTenantReady, writeTenantKubeconfig } from "../../tools/demo/tenant.js";
 import { installKamaji, kamajiNamespace, kubectl, kubectlApply } from "../../tools/install/install.js";
 import { binary, kubernetesBinary, versions } from "../../tools/upstream.js";
-import { nodeTierSkipReason, reuseCluster } from "../helpers/node-tier-e2e.js";
+import { chartEtcdctl, nodeTierSkipReason, reuseCluster } from "../helpers/node-tier-e2e.js";
 
 const reuse = reuseCluster;
 
@@ -620,7 +619,7 @@ describe("tenant control planes", { skip }, () => {
     const schema = tcp.status?.storage?.setup?.schema ?? "";
     const user = tcp.status?.storage?.setup?.user ?? "";
     assert.notEqual(schema, "");
-    const etcdctl = etcdClient();
+    const etcdctl = chartEtcdctl(state);
     assert.notEqual(etcdctl(["get", "--prefix", `/${schema}/`, "--keys-only", "--limit=1"]).trim(), "");
     admin(["delete", "tcp", "custom", "-n", namespace, "--wait=true", "--timeout=120s"]);
     await until(
@@ -647,29 +646,4 @@ describe("tenant control planes", { skip }, () => {
   });
 
   /** etcdctl against the chart's etcd as root, from the host through the pod network. */
-  function etcdClient(): (args: string[]) => string {
-    const podIP = admin(["get", "pod", "kamaji-etcd-0", "-n", kamajiNamespace, "-o", "jsonpath={.status.podIP}"]);
-    const secret = JSON.parse(
-      admin(["get", "secret", "kamaji-etcd-root-client-certs", "-n", kamajiNamespace, "-o", "json"]),
-    ) as { data: Record<string, string> };
-    const files = join(state.dir, "e2e-etcd-client");
-    execFileSync("mkdir", ["-p", files]);
-    for (const key of ["ca.crt", "tls.crt", "tls.key"]) {
-      writeFileSync(join(files, key), Buffer.from(secret.data[key] ?? "", "base64"), { mode: 0o600 });
-    }
-    return (args) =>
-      execFileSync(
-        binary("etcd", "etcdctl"),
-        [
-          `--endpoints=https://${podIP}:2379`,
-          `--cacert=${join(files, "ca.crt")}`,
-          `--cert=${join(files, "tls.crt")}`,
-          `--key=${join(files, "tls.key")}`,
-          // The server certificate names the Service, not the pod IP this test dials.
-          "--insecure-skip-tls-verify",
-          ...args,
-        ],
-        { encoding: "utf8" },
-      );
-  }
 });

@@ -1,7 +1,12 @@
 // What the e2e suites on the node tier share: whether they can run here, and the reuse switch.
-import { existsSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { kubectl } from "../../tools/cluster/kubectl.js";
+import type { ClusterState } from "../../tools/cluster/state.js";
+import { kamajiNamespace } from "../../tools/install/install.js";
 import { nodeTierDefaults } from "../../tools/cluster/node-tier.js";
-import { tenantRelease, versions } from "../../tools/upstream.js";
+import { binary, tenantRelease, versions } from "../../tools/upstream.js";
 
 /** KAMAJI_E2E_REUSE_CLUSTER=1: run against the development cluster that is up, and leave it up. */
 export const reuseCluster = process.env.KAMAJI_E2E_REUSE_CLUSTER === "1";
@@ -69,4 +74,32 @@ export function joinableTenantManifest(
       },
     },
   };
+}
+
+/** etcdctl against the chart's etcd (the `default` DataStore) as its root client. */
+export function chartEtcdctl(state: ClusterState): (args: string[]) => string {
+  const admin = (args: string[]) => kubectl(args, state.kubeconfig);
+  const podIP = admin(["get", "pod", "kamaji-etcd-0", "-n", kamajiNamespace, "-o", "jsonpath={.status.podIP}"]);
+  const secret = JSON.parse(
+    admin(["get", "secret", "kamaji-etcd-root-client-certs", "-n", kamajiNamespace, "-o", "json"]),
+  ) as { data: Record<string, string> };
+  const files = join(state.dir, "e2e-etcd-client");
+  mkdirSync(files, { recursive: true });
+  for (const key of ["ca.crt", "tls.crt", "tls.key"]) {
+    writeFileSync(join(files, key), Buffer.from(secret.data[key] ?? "", "base64"), { mode: 0o600 });
+  }
+  return (args) =>
+    execFileSync(
+      binary("etcd", "etcdctl"),
+      [
+        `--endpoints=https://${podIP}:2379`,
+        `--cacert=${join(files, "ca.crt")}`,
+        `--cert=${join(files, "tls.crt")}`,
+        `--key=${join(files, "tls.key")}`,
+        // The server certificate names the Service, not the pod IP dialled here.
+        "--insecure-skip-tls-verify",
+        ...args,
+      ],
+      { encoding: "utf8" },
+    );
 }

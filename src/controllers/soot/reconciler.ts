@@ -82,6 +82,12 @@ export class SootReconciler implements Reconciler {
     const management = this.options.client.withSignal(context.signal);
     const tenant = session.client.withSignal(context.signal);
     const inputs = await this.#inputs(management, tcp);
+    if (tcp.status?.kubernetesResources?.version?.status === "Migrating" && inputs.guard === undefined) {
+      context.log.warn(
+        { tenant: key },
+        "the tenant moves to another DataStore, but this manager serves no webhooks (--webhook-port=0): it cannot be frozen",
+      );
+    }
     if (blockedOperations(tcp).length > 0 && inputs.guard === undefined) {
       context.log.warn(
         { tenant: key },
@@ -99,6 +105,7 @@ export class SootReconciler implements Reconciler {
       ),
     );
     await Promise.all(plan.remove.map((object) => removeIfOurs(tenant, object)));
+    if (plan.frozen) return { requeueAfterMs: RESYNC_MS };
     const clusterInfo = applied.find((o) => o.kind === "ConfigMap" && o.metadata.name === "cluster-info");
     await recordBootstrapToken(management, tcp, clusterInfoChecksum(clusterInfo ?? {}), this.options.fieldManager);
     return { requeueAfterMs: RESYNC_MS };
@@ -192,8 +199,10 @@ export class SootReconciler implements Reconciler {
     const endpoint = tcp.status?.controlPlaneEndpoint ?? "";
     const host = endpoint.startsWith("[") ? endpoint.slice(1, endpoint.indexOf("]")) : endpoint.split(":")[0];
     const advertised = tcp.spec.networkProfile?.advertiseAddress || (host ?? "");
-    // The webhook's CA is read only for a tenant that needs the write-permissions configuration.
-    const guard = blockedOperations(tcp).length > 0 ? await this.#guardEndpoint(client) : undefined;
+    // The webhook's CA is read only for a tenant that needs the write-permissions or the freeze configuration.
+    const guarded =
+      blockedOperations(tcp).length > 0 || tcp.status?.kubernetesResources?.version?.status === "Migrating";
+    const guard = guarded ? await this.#guardEndpoint(client) : undefined;
     return {
       ...(guard === undefined ? {} : { guard }),
       clusterConfiguration: JSON.parse(clusterConfiguration) as Record<string, unknown>,

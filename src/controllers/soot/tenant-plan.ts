@@ -13,6 +13,7 @@ import {
   type GuardEndpoint,
 } from "../../resources/tenant/write-permissions.js";
 import { kubernetesServiceEndpoints, type ApiServerEndpoint } from "../../resources/tenant/kubernetes-endpoints.js";
+import { freezeConfiguration, freezeConfigurationName } from "../../resources/tenant/freeze.js";
 import {
   bootstrapTokenObjects,
   clusterAdminObjects,
@@ -38,7 +39,15 @@ export interface TenantPlan {
   readonly apply: readonly KubeObject[];
   /** Deleted when present and labelled as Kamaji's (a user's own object of the same name is left alone). */
   readonly remove: readonly KubeObject[];
+  /** The tenant moves to another DataStore: only the freeze is applied, nothing else is written meanwhile. */
+  readonly frozen: boolean;
 }
+
+const freezeObject: KubeObject = {
+  apiVersion: "admissionregistration.k8s.io/v1",
+  kind: "ValidatingWebhookConfiguration",
+  metadata: { name: freezeConfigurationName },
+};
 
 type Addons = NonNullable<TenantControlPlane["spec"]["addons"]>;
 
@@ -68,6 +77,10 @@ export function atRunningVersion(tcp: TenantControlPlane): TenantControlPlane {
 }
 
 export function tenantPlan(desired: TenantControlPlane, inputs: TenantInputs): TenantPlan {
+  if (desired.status?.kubernetesResources?.version?.status === "Migrating") {
+    const freeze = inputs.guard === undefined ? [] : [freezeConfiguration(desired, inputs.guard) as KubeObject];
+    return { apply: freeze, remove: [], frozen: true };
+  }
   const tcp = atRunningVersion(desired);
   const clusterConfiguration = { ...inputs.clusterConfiguration, kubernetesVersion: tcp.spec.kubernetes.version };
   const apply: KubeObject[] = [
@@ -77,7 +90,7 @@ export function tenantPlan(desired: TenantControlPlane, inputs: TenantInputs): T
     ...clusterAdminObjects(),
     ...objectsOf(kubernetesServiceEndpoints(inputs.apiServer)),
   ] as KubeObject[];
-  const remove: KubeObject[] = [];
+  const remove: KubeObject[] = [freezeObject];
   const addons = tcp.spec.addons ?? {};
 
   if (blockedOperations(tcp).length > 0 && inputs.guard !== undefined) {
@@ -108,5 +121,5 @@ export function tenantPlan(desired: TenantControlPlane, inputs: TenantInputs): T
     const stale = staleKonnectivityAgentKind(tcp);
     remove.push({ apiVersion: "apps/v1", kind: stale, metadata: { name, namespace } });
   }
-  return { apply, remove };
+  return { apply, remove, frozen: false };
 }

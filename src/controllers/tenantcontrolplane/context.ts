@@ -19,6 +19,7 @@ import { resourceTypes, type ResourceType } from "../../runtime/resource-types.j
 import { secretChecksumLabel, type Deployment } from "../../resources/deployment/index.js";
 import { rfc3339 } from "../../runtime/time.js";
 import type { LifecycleStrategy, TrackedCertificate } from "./certificate-inventory.js";
+import type { MigrationContext } from "./migration.js";
 
 export interface PipelineOptions {
   readonly fieldManager: string;
@@ -78,6 +79,8 @@ export interface PipelineContext {
   nextLookAt?: Date;
   /** Every certificate in place now (see renewBefore). */
   readonly certificates: TrackedCertificate[];
+  /** Set while the tenant moves to another DataStore (see migration.ts). */
+  readonly migration?: MigrationContext;
 }
 
 /** A tenant CA as the later steps use it (see authority-rotation.ts). */

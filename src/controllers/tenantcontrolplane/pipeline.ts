@@ -1,5 +1,5 @@
 // The order of the TenantControlPlane pipeline for the etcd driver (reference §2): each step may use what the
-// steps before it resolved. Ingress, gateway and migration steps come with their features.
+// steps before it resolved. Ingress and gateway steps come with their features.
 import {
   apiServerCertificateStep,
   apiServerKubeletClientCertificateStep,
@@ -14,10 +14,12 @@ import { adminKubeconfigStep, controllerManagerKubeconfigStep, schedulerKubeconf
 import { konnectivityEgressSelectorStep, konnectivityKubeconfigStep } from "./konnectivity-steps.js";
 import { removeUnwantedStep } from "./optional-objects.js";
 import { recordRotationsStep } from "./rotation.js";
+import { migrationCleanupStep, migrationStep } from "./migration.js";
 import { upgradeStep } from "./upgrade-step.js";
 import { deploymentStep, kubeadmConfigStep, serviceStep } from "./workload-steps.js";
 
 export const pipeline: readonly PipelineStep[] = [
+  migrationStep,
   upgradeStep,
   serviceStep,
   kubeadmConfigStep,
@@ -38,4 +40,5 @@ export const pipeline: readonly PipelineStep[] = [
   deploymentStep,
   removeUnwantedStep,
   recordRotationsStep,
+  migrationCleanupStep,
 ];

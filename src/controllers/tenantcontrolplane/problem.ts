@@ -12,7 +12,10 @@ export type ProblemReason =
   | "ServiceNotReady"
   | "ServiceAddressInvalid"
   | "UnsupportedConfiguration"
-  | "UpgradeNotAvailable";
+  | "UpgradeNotAvailable"
+  | "Migrating"
+  | "MigrationFailed"
+  | "MigrationUnavailable";
 
 export class ReconcileProblem extends Error {
   constructor(

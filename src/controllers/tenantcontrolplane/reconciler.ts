@@ -21,6 +21,15 @@ import { certificateState, type CertificateInventory } from "./certificate-inven
 import type { ControlPlaneHealth, PipelineContext, PipelineOptions } from "./context.js";
 import { asProblem, dataStoreFinalizer, dataStoreSecretFinalizer, tenantStorageNames } from "./datastore-steps.js";
 import { pipeline } from "./pipeline.js";
+import {
+  jobView,
+  migrationPlan,
+  type Job,
+  type MigrationContext,
+  type MigrationPlan,
+  type MigrationSettings,
+} from "./migration.js";
+import { migrationJobName } from "../../resources/migration-job.js";
 import { ReconcileProblem } from "./problem.js";
 import type { Secret } from "./objects.js";
 
@@ -37,6 +46,8 @@ const quietHealthReasons = new Set(["Starting", "Sleeping", "Provisioning", "Upg
 export interface TenantControlPlaneReconcilerOptions extends PipelineOptions {
   /** --datastore: used when spec.dataStore is empty. */
   readonly defaultDataStore?: string;
+  /** Where and how migration Jobs run; absent: a changed spec.dataStore is reported, not migrated. */
+  readonly migration?: MigrationSettings;
 }
 
 export interface TenantControlPlaneReconcilerDeps {
@@ -75,12 +86,9 @@ export class TenantControlPlaneReconciler implements Reconciler {
 
     const status: TenantControlPlaneStatus = structuredClone(tcp.status ?? {});
     try {
-      const dataStore = this.#resolveDataStore(tcp);
-      const connectionConfig = await resolveConnectionConfig(client, dataStore).catch((error: unknown) => {
-        throw error instanceof DataStoreValidationError
-          ? new ReconcileProblem("DataStoreInvalid", error.message, undefined, { cause: error })
-          : error;
-      });
+      const migration = await this.#migration(client, tcp, signal);
+      const dataStore = this.#dataStore(this.#servingDataStoreName(tcp, migration?.plan));
+      const connectionConfig = await this.#connectionConfig(client, dataStore);
       const context: PipelineContext = {
         client,
         log,
@@ -105,6 +113,7 @@ export class TenantControlPlaneReconciler implements Reconciler {
         rotatedSecrets: [],
         authorityRotations: [],
         certificates: [],
+        ...(migration === undefined ? {} : { migration }),
       };
       for (const step of pipeline) {
         if (signal.aborted) throw new Error(`reconcile of ${key} aborted before step ${step.name}`);
@@ -164,7 +173,7 @@ export class TenantControlPlaneReconciler implements Reconciler {
     return `the certificate in Secret ${earliest.secret} ${when} ${rfc3339(earliest.notAfter)} and could not be renewed: ${failure}`;
   }
 
-  #resolveDataStore(tcp: TenantControlPlane): DataStore {
+  #wantedDataStoreName(tcp: TenantControlPlane): string {
     const wanted = tcp.spec.dataStore || this.deps.options.defaultDataStore;
     if (!wanted) {
       throw new ReconcileProblem(
@@ -172,20 +181,72 @@ export class TenantControlPlaneReconciler implements Reconciler {
         "spec.dataStore is empty and the manager has no default DataStore (--datastore)",
       );
     }
-    const recorded = tcp.status?.storage?.dataStoreName;
-    if (recorded !== undefined && recorded !== "" && recorded !== wanted) {
-      throw new ReconcileProblem(
-        "UnsupportedConfiguration",
-        `spec.dataStore changed from ${recorded} to ${wanted}: DataStore migration is not supported yet`,
-      );
-    }
-    const dataStore = this.deps.dataStores.get(wanted);
-    if (dataStore === undefined) throw new ReconcileProblem("DataStoreNotFound", `DataStore ${wanted} does not exist`);
+    return wanted;
+  }
+
+  /** The DataStore the pipeline runs on: the source until the copy is done, then the target. */
+  #servingDataStoreName(tcp: TenantControlPlane, plan: MigrationPlan | undefined): string {
+    if (plan?.phase === "copying") return plan.source;
+    return this.#wantedDataStoreName(tcp);
+  }
+
+  #dataStore(name: string): DataStore {
+    const dataStore = this.deps.dataStores.get(name);
+    if (dataStore === undefined) throw new ReconcileProblem("DataStoreNotFound", `DataStore ${name} does not exist`);
     if (dataStore.status?.ready !== true) {
       const why = dataStore.status?.conditions?.find((c) => c.type === dataStoreValidationCondition)?.message;
-      throw new ReconcileProblem("DataStoreNotReady", `DataStore ${wanted} is not ready${why ? `: ${why}` : ""}`);
+      throw new ReconcileProblem("DataStoreNotReady", `DataStore ${name} is not ready${why ? `: ${why}` : ""}`);
     }
     return dataStore;
+  }
+
+  async #connectionConfig(client: KubeClient, dataStore: DataStore) {
+    return resolveConnectionConfig(client, dataStore).catch((error: unknown) => {
+      throw error instanceof DataStoreValidationError
+        ? new ReconcileProblem("DataStoreInvalid", error.message, undefined, { cause: error })
+        : error;
+    });
+  }
+
+  /** The move to another DataStore under way, if any (see migration.ts), with the other DataStore's connection. */
+  async #migration(
+    client: KubeClient,
+    tcp: TenantControlPlane,
+    signal: AbortSignal,
+  ): Promise<MigrationContext | undefined> {
+    const recorded = tcp.status?.storage?.dataStoreName;
+    const wanted = this.#wantedDataStoreName(tcp);
+    const settings = this.deps.options.migration;
+    if (settings === undefined) {
+      if (recorded !== undefined && recorded !== "" && recorded !== wanted) {
+        throw new ReconcileProblem(
+          "MigrationUnavailable",
+          `spec.dataStore changed from ${recorded} to ${wanted}, but this manager runs no migrations (it needs --pod-namespace): the tenant stays on ${recorded}`,
+        );
+      }
+      return undefined;
+    }
+    const job = await client.get<Job>(resourceTypes.job, migrationJobName(tcp.metadata.uid ?? ""), settings.namespace);
+    const plan = migrationPlan(recorded, wanted, jobView(job));
+    if (plan === undefined) return undefined;
+    // The DataStore beside the one the pipeline runs on: the target while copying, the source once finishing.
+    const otherName = plan.phase === "finishing" ? plan.source : plan.phase === "switching" ? undefined : plan.target;
+    let other: MigrationContext["other"];
+    if (otherName !== undefined && otherName !== "") {
+      const dataStore = this.deps.dataStores.get(otherName);
+      if (dataStore === undefined && plan.phase === "copying") {
+        throw new ReconcileProblem(
+          "DataStoreNotFound",
+          `cannot migrate to DataStore ${otherName}: it does not exist; the tenant stays on ${plan.source}`,
+        );
+      }
+      if (dataStore !== undefined) {
+        if (plan.phase === "copying") this.#dataStore(otherName); // ready, or why not
+        const config = await this.#connectionConfig(client, dataStore);
+        other = { config, connection: this.deps.connections.get(config, signal) };
+      }
+    }
+    return { plan, settings, job, ...(other === undefined ? {} : { other }) };
   }
 
   async #finalize(

@@ -136,7 +136,10 @@ export const deploymentStep: PipelineStep = {
       previous,
     );
     const before = context.status.kubernetesResources?.deployment;
-    const versionStatus = awaitingTenantBootstrap(context, versionStatusFromDeployment(tcp, object));
+    const versionStatus = whileMigrating(
+      context,
+      awaitingTenantBootstrap(context, versionStatusFromDeployment(tcp, object)),
+    );
     const kubernetesResources = (context.status.kubernetesResources ??= {});
     kubernetesResources.deployment = {
       ...object.status,
@@ -188,6 +191,13 @@ async function controlPlaneHealth(
     message: diagnosis?.message ?? `the control plane is ${versionStatus}`,
     ...(diagnosis?.reason === "Starting" ? { recheckAfterMs: STARTING_RECHECK_MS } : {}),
   };
+}
+
+/** While the control plane rolls onto a new DataStore it is Migrating (and the tenant stays frozen) until it is done. */
+function whileMigrating(context: PipelineContext, status: VersionStatus): VersionStatus {
+  const phase = context.migration?.plan.phase;
+  const moving = phase === "switching" || phase === "finishing";
+  return moving && status !== "Ready" && status !== "Sleeping" ? "Migrating" : status;
 }
 
 /**
