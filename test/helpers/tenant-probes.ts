@@ -10,11 +10,12 @@ import type { TrafficCounts } from "./tenant-traffic.js";
 
 const run = promisify(execFile);
 
-/** kubectl without blocking the event loop (readers share it). */
+/** kubectl without blocking the event loop (readers share it); killed after 60 s, so no loop waits forever. */
 export async function kubectlAsync(kubeconfig: string, args: string[]): Promise<string> {
   const { stdout } = await run(kubernetesBinary("kubectl"), args, {
     env: { ...process.env, KUBECONFIG: kubeconfig },
     maxBuffer: 16 * 1024 * 1024,
+    timeout: 60_000,
   });
   return stdout;
 }

@@ -14,7 +14,7 @@ import { kubectl } from "../kubectl.js";
 import { namespaceArgs } from "../machine/commands.js";
 import { waitFor } from "../wait.js";
 import { tenantWorkerImages } from "./images.js";
-import { startKubelet, workerContainerdSocket } from "./machine.js";
+import { kubeadmPatchesDir, startKubelet, workerContainerdSocket } from "./machine.js";
 import { kubeletSkewProblem } from "./plan.js";
 import { nodeTierState, recordWorker, withWorkersLock } from "./records.js";
 import { joinProblem, readTenant, tenantAdminKubeconfig, tenantKey, type TenantRef } from "./tenant.js";
@@ -53,6 +53,9 @@ async function kubeadmUpgradeNode(worker: WorkerState, version: string): Promise
     kubernetesBinary("kubeadm", version),
     "upgrade",
     "node",
+    // The machine's own kubelet settings (cgroupfs driver, ...), as at join: kubeadm rewrites the configuration.
+    "--patches",
+    kubeadmPatchesDir(worker),
     "-v=1",
   ];
   const path = `${binDir("kubernetes", worker.kubernetesVersion)}:${process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"}`;
