@@ -96,8 +96,11 @@ test("the Job runs upstream's subcommand and flags, with a kine sidecar only for
   };
   const built = buildMigrationJob(input);
   assert.equal(built.metadata?.name, "migrate-u-1");
-  const spec = built.spec?.template.spec;
-  assert.deepEqual(spec?.containers[0]?.args, [
+  const spec = JSON.parse(JSON.stringify(built.spec?.template.spec)) as {
+    containers: { args: string[] }[];
+    initContainers: { name: string; args?: string[]; restartPolicy?: string }[];
+  };
+  assert.deepEqual(spec.containers[0]?.args, [
     "migrate",
     "--tenant-control-plane=ns/t",
     "--target-datastore=pg",
@@ -105,14 +108,14 @@ test("the Job runs upstream's subcommand and flags, with a kine sidecar only for
     "--timeout=10m",
   ]);
   assert.deepEqual(
-    spec?.initContainers?.map((c) => c.name),
+    spec.initContainers.map((c) => c.name),
     ["certificates", "kine-target"],
   );
-  const kine = spec?.initContainers?.find((c) => c.name === "kine-target");
+  const kine = spec.initContainers.find((c) => c.name === "kine-target");
   assert.equal(kine?.restartPolicy, "Always", "a native sidecar: it stops with the copy");
-  assert.ok(kine?.args?.includes("--listen-address=127.0.0.1:2382"));
+  assert.ok(kine.args?.includes("--listen-address=127.0.0.1:2382"));
   assert.ok(
-    kine?.args?.includes(
+    kine.args?.includes(
       "--endpoint=postgres://$(TARGET_DB_USER):$(TARGET_DB_PASSWORD)@$(TARGET_DB_CONNECTION_STRING)/$(TARGET_DB_SCHEMA)",
     ),
   );
