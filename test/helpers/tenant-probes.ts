@@ -68,9 +68,9 @@ function probeScript(setup: string[], call: string): string {
     ...setup,
     "while true; do",
     `  if out=$(${call} 2>&1); then`,
-    '    echo "ok $(date +%s) $out" | head -c 200; echo',
+    '    echo "ok $(date +%s) $(echo $out | tail -c 200)"',
     "  else",
-    '    echo "FAIL $(date +%s) $out" | head -c 400; echo',
+    '    echo "FAIL $(date +%s) $(echo $out | tail -c 400)"',
     "  fi",
     "  sleep 0.5",
     "done",
@@ -102,7 +102,8 @@ export function apiProberPod() {
 
 /** `web-client`: fetches `url` (a workload behind a Service) with busybox wget. Runs the test image. */
 export function webClientPod(url: string) {
-  return probePod("web-client", "kamaji.local/test/busybox:1", probeScript([], `wget -q -T 5 -O - ${url}`));
+  // Not quiet: on a failure, wget's own message is what the line shows.
+  return probePod("web-client", "kamaji.local/test/busybox:1", probeScript([], `timeout 5 wget -O - ${url}`));
 }
 
 /**

@@ -132,7 +132,21 @@ export function konnectivityImages(version = versions.konnectivity): ImageSpec[]
 
 /** A small web server for tests: busybox httpd serving /www on port 8080. */
 export function testImage(): ImageSpec {
-  const applets = ["sh", "httpd", "wget", "nslookup", "sleep", "cat", "echo", "nc", "ip", "hostname"];
+  const applets = [
+    "sh",
+    "httpd",
+    "wget",
+    "nslookup",
+    "sleep",
+    "cat",
+    "echo",
+    "nc",
+    "ip",
+    "hostname",
+    "date",
+    "tail",
+    "timeout",
+  ];
   return {
     name: "kamaji.local/test/busybox:1",
     files: [{ source: requireFile(busybox, "apt-get install busybox-static"), target: "/bin/busybox" }],
@@ -159,7 +173,7 @@ export function busyboxImage(): ImageSpec {
 
 /** kubectl with a busybox shell, under the name of upstream's kubectl image: a client pod for tests. */
 export function kubectlImage(version = versions.kubernetes): ImageSpec {
-  const applets = ["sh", "cat", "cp", "date", "echo", "head", "sleep"];
+  const applets = ["sh", "cat", "cp", "date", "echo", "head", "tail", "sleep"];
   return {
     name: `registry.k8s.io/kubectl:${version}`,
     files: [
