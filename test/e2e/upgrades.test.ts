@@ -207,10 +207,17 @@ describe(`tenant upgrades ${chain.join(" → ")} with a worker, under traffic`, 
           600_000,
         );
         const controlPlane = seconds();
-        const gitVersion = JSON.parse(await kubectlAsync(tenantKubeconfig, ["version", "-o", "json"])) as {
-          serverVersion: { gitVersion: string };
-        };
-        assert.equal(gitVersion.serverVersion.gitVersion, version);
+        // The replaced API server serves out its shutdown delay (10 s): a new connection may still reach it.
+        await until(
+          `the API server to answer as ${version}`,
+          async () => {
+            const answer = JSON.parse(await kubectlAsync(tenantKubeconfig, ["version", "-o", "json"])) as {
+              serverVersion: { gitVersion: string };
+            };
+            return answer.serverVersion.gitVersion === version ? true : undefined;
+          },
+          60_000,
+        );
         const release = tenantRelease(version);
         const konnectivity = konnectivityVersionFor(version) ?? `v0.${/^v1\.(\d+)/.exec(version)?.[1]}.0`;
         await until(
