@@ -73,7 +73,8 @@ export const dataStoreConfigStep: PipelineStep = {
     const stored = await readSecret(context, name);
     const data = decodeData(stored);
     const { driver, endpoints } = context.connectionConfig;
-    const { schema, user } = tenantStorageNames(context.tcp, driver);
+    // From the status being built: a migration's switch to another driver sets the names that driver takes.
+    const { schema, user } = tenantStorageNames({ ...context.tcp, status: context.status }, driver);
     if (driver !== "etcd") {
       const problem = kineNameProblem({ schema, user });
       if (problem !== undefined) throw new ReconcileProblem("DataStoreInvalid", problem);
