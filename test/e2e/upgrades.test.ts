@@ -5,6 +5,7 @@
 // agent and kubeadm-config to the new minor, and the worker is upgraded as users do it (`kubeadm upgrade node`, then
 // the new kubelet). Every call must succeed and the Node stay Ready; each step's durations are printed.
 // Bad input first: a version with no images keeps the tenant serving and says why; two minors at once are refused.
+// Last, every write blocked by spec.writePermissions: the Node stays Ready and the workload answers meanwhile.
 //
 // The chain is KAMAJI_E2E_UPGRADE_CHAIN (tenant minors, comma-separated; default v1.33,v1.34: the CI subset, one
 // extra Kubernetes build). `npm run test:upgrades` runs v1.33 → v1.34 → v1.35 → v1.36.
@@ -292,6 +293,52 @@ describe(`tenant upgrades ${chain.join(" → ")} with a worker, under traffic`, 
       last,
       "the worker's kubelet runs the last version",
     );
+  });
+
+  test("write permissions with a worker: every write blocked, the Node stays Ready and the workload answers", async () => {
+    const since = Math.floor(Date.now() / 1000);
+    const nodes = watchNodes(() => tenantKubeconfig, [worker]);
+    patchTcp({ spec: { writePermissions: { blockCreation: true, blockUpdate: true, blockDeletion: true } } });
+    try {
+      await until(
+        "WriteLimited",
+        async () =>
+          (await readTcp()).status?.kubernetesResources?.version?.status === "WriteLimited" ? true : undefined,
+        60_000,
+      );
+      await until(
+        "a write refused by the block",
+        async () => {
+          try {
+            await kubectlAsync(tenantKubeconfig, ["create", "configmap", "blocked", "-n", "default"]);
+            await kubectlAsync(tenantKubeconfig, ["delete", "configmap", "blocked", "-n", "default"]);
+            return undefined;
+          } catch (error) {
+            return /limited write permissions/.test((error as Error).message) ? true : undefined;
+          }
+        },
+        60_000,
+      );
+      // Three node lease renewals (10 s each) and more under the block.
+      await sleep(45_000);
+    } finally {
+      patchTcp({ spec: { writePermissions: null } });
+    }
+    const samples = await nodes.stop();
+    await until(
+      "Ready again",
+      async () => ((await readTcp()).status?.kubernetesResources?.version?.status === "Ready" ? true : undefined),
+      60_000,
+    );
+    const web = await probeCounts(tenantKubeconfig, "web-client", since, log);
+    log(
+      `under every block: Node samples ${samples.samples}, not Ready ${samples.notReady.length}; workload ${web.ok} ok, ${web.failed.length} failed`,
+    );
+    assert.deepEqual(samples.notReady, [], "the Node stays Ready: lease renewals and node status go through");
+    assert.deepEqual(web.failed, [], "the workload keeps answering");
+    assert.ok(web.ok >= 20);
+    tenant(["create", "configmap", "unblocked", "-n", "default"]);
+    tenant(["delete", "configmap", "unblocked", "-n", "default"]);
   });
 });
 
