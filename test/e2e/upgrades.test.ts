@@ -257,7 +257,7 @@ describe(`tenant upgrades ${chain.join(" → ")} with a worker, under traffic`, 
         assert.match(kubeadmConfig, new RegExp(`kubernetesVersion: ${version.replace(/\./g, "\\.")}`));
         const [upgraded] = await upgradeWorkers(state.dir, { tenant: { namespace, name: tcp }, progress: log });
         const line =
-          `${upgraded?.from ?? "?"} → ${version}: control plane Ready at ${controlPlane} s` +
+          `${upgraded?.from ?? "?"} → ${version} (from ${Math.floor(begin / 1000)}): control plane Ready at ${controlPlane} s` +
           `${seen.upgrading ? " (Upgrading seen)" : ""}, addons rolled at ${addons} s, ` +
           `worker upgraded in ${upgraded?.seconds.toFixed(1) ?? "?"} s, step ${seconds()} s`;
         log(line);

@@ -70,7 +70,7 @@ function probeScript(setup: string[], call: string): string {
     `  if out=$(${call} 2>&1); then`,
     '    echo "ok $(date +%s) $(echo $out | tail -c 200)"',
     "  else",
-    '    echo "FAIL $(date +%s) $(echo $out | tail -c 400)"',
+    '    rc=$?; echo "FAIL $(date +%s) rc=$rc $(echo $out | tail -c 400)"',
     "  fi",
     "  sleep 0.5",
     "done",
