@@ -282,6 +282,15 @@ describe(`tenant upgrades ${chain.join(" → ")} with a worker, under traffic`, 
     log(`pod calling the API: ${prober.ok} ok, ${prober.failed.length} failed`);
     log(`pod calling the workload through its Service: ${web.ok} ok, ${web.failed.length} failed`);
     log(`Node samples: ${nodeSamples.samples}, not Ready: ${nodeSamples.notReady.length}`);
+    const restarts = tenant([
+      "get",
+      "pods",
+      "-n",
+      "default",
+      "-o",
+      "jsonpath={range .items[*]}{.metadata.name}={.status.containerStatuses[0].restartCount} {end}",
+    ]);
+    log(`container restarts: ${restarts}`);
     assertCleanTraffic("admin reader", counts);
     assert.deepEqual(prober.failed, [], "the pod's API calls");
     assert.deepEqual(web.failed, [], "the workload's answers");
