@@ -217,8 +217,18 @@ describe("live migration between DataStores of every driver", { skip, timeout: 3
       assert.match(refused, /freezing mode/, "a write during the move was refused by the freeze");
       assert.equal(after.count, objects, "every object is there, none twice");
       assert.equal(after.digest, expected, "with its content");
-      // Writes work again, and the freeze is gone.
-      tenant(["create", "configmap", `after-${target}`, "-n", "payload", "--from-literal=ok=yes"]);
+      // Writes work again: the per-tenant controller lifts the freeze when it sees Ready.
+      const readyAt = Date.now();
+      for (;;) {
+        try {
+          tenant(["create", "configmap", `after-${target}`, "-n", "payload", "--from-literal=ok=yes"]);
+          break;
+        } catch (error) {
+          if (!/freezing mode/.test((error as Error).message) || Date.now() - readyAt > 30_000) throw error;
+          await sleep(200);
+        }
+      }
+      log(`writes accepted ${((Date.now() - readyAt) / 1000).toFixed(1)} s after Ready`);
       tenant(["delete", "configmap", `after-${target}`, "-n", "payload"]);
       assert.equal(
         tenant(["get", "validatingwebhookconfiguration", "kamaji-freeze", "--ignore-not-found", "-o", "name"]),
