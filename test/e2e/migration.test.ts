@@ -140,6 +140,17 @@ describe("live migration between DataStores of every driver", { skip, timeout: 3
     if (!reuseCluster) await stopCluster(dir, log);
   });
 
+  /** Resolves with `read()`'s output once it is not empty (a minute at most). */
+  const waitForOutput = async (read: () => string): Promise<string> => {
+    const begin = Date.now();
+    for (;;) {
+      const out = read().trim();
+      if (out !== "") return out;
+      if (Date.now() - begin > 60_000) throw new Error("nothing appeared in a minute");
+      await sleep(250);
+    }
+  };
+
   /** Whether the source still holds anything of the tenant once the move is done. */
   const sourceHolds = async (dataStore: string, schema: string): Promise<boolean> => {
     if (dataStore === "default") {
@@ -167,80 +178,154 @@ describe("live migration between DataStores of every driver", { skip, timeout: 3
     return buckets.includes(schema);
   };
 
-  const hops = ["postgresql-silver", "mysql-silver", "nats-silver", "default"];
-  for (const target of hops) {
-    test(`moves to ${target}: frozen while it moves, every object there after, writes work again, the source is cleaned`, async () => {
-      const before = await readTcp();
-      const source = before.status?.storage?.dataStoreName ?? "";
-      const schema = before.status?.storage?.setup?.schema ?? "";
-      const begin = Date.now();
-      admin([
-        "patch",
-        "tcp",
-        tcp,
-        "-n",
-        namespace,
-        "--type=merge",
-        "-p",
-        JSON.stringify({ spec: { dataStore: target } }),
-      ]);
-      let sawMigrating = false;
-      let refused = "";
-      for (;;) {
-        const view = await readTcp();
-        if (view.status?.kubernetesResources?.version?.status === "Migrating") {
-          sawMigrating = true;
-          if (refused === "") {
-            try {
-              await kubectlAsync(tenantKubeconfig, ["create", "namespace", `during-${target}`]);
-            } catch (error) {
-              refused = (error as Error).message;
-            }
+  /**
+   * Moves the tenant to `target` and checks the outcome; `interrupt` runs once the move is under way (status
+   * Migrating), concurrently with it.
+   */
+  async function moveTo(target: string, interrupt?: () => Promise<void>): Promise<void> {
+    const before = await readTcp();
+    const source = before.status?.storage?.dataStoreName ?? "";
+    const schema = before.status?.storage?.setup?.schema ?? "";
+    const begin = Date.now();
+    admin([
+      "patch",
+      "tcp",
+      tcp,
+      "-n",
+      namespace,
+      "--type=merge",
+      "-p",
+      JSON.stringify({ spec: { dataStore: target } }),
+    ]);
+    let sawMigrating = false;
+    let refused = "";
+    let interrupted: Promise<void> | undefined;
+    for (;;) {
+      const view = await readTcp();
+      if (view.status?.kubernetesResources?.version?.status === "Migrating") {
+        sawMigrating = true;
+        interrupted ??= interrupt?.();
+        if (refused === "") {
+          try {
+            await kubectlAsync(tenantKubeconfig, ["create", "namespace", `during-${target}`]);
+          } catch (error) {
+            refused = (error as Error).message;
           }
         }
-        const done =
-          view.status?.storage?.dataStoreName === target &&
-          view.status.kubernetesResources?.version?.status === "Ready";
-        if (done) break;
-        const failed = view.status?.conditions?.find((c) => c.type === "Reconciled" && c.reason === "MigrationFailed");
-        if (failed) throw new Error(`migration failed: ${failed.message}`);
-        if (Date.now() - begin > 600_000)
-          throw new Error(`not moved to ${target} after 600 s: ${JSON.stringify(view.status?.conditions)}`);
-        await sleep(1_000);
       }
-      const seconds = (Date.now() - begin) / 1000;
-      const after = await payloadDigest();
-      log(
-        `${source} → ${target}: ${seconds.toFixed(1)} s for ${after.count} objects (write during the move: ${refused ? "refused" : "not tried"})`,
-      );
-      assert.ok(sawMigrating, "status Migrating was seen");
-      assert.match(refused, /freezing mode/, "a write during the move was refused by the freeze");
-      assert.equal(after.count, objects, "every object is there, none twice");
-      assert.equal(after.digest, expected, "with its content");
-      // Writes work again: the per-tenant controller lifts the freeze when it sees Ready.
-      const readyAt = Date.now();
-      for (;;) {
-        try {
-          tenant(["create", "configmap", `after-${target}`, "-n", "payload", "--from-literal=ok=yes"]);
-          break;
-        } catch (error) {
-          if (!/freezing mode/.test((error as Error).message) || Date.now() - readyAt > 30_000) throw error;
-          await sleep(200);
-        }
-      }
-      log(`writes accepted ${((Date.now() - readyAt) / 1000).toFixed(1)} s after Ready`);
-      tenant(["delete", "configmap", `after-${target}`, "-n", "payload"]);
-      assert.equal(
-        tenant(["get", "validatingwebhookconfiguration", "kamaji-freeze", "--ignore-not-found", "-o", "name"]),
-        "",
-      );
-      // The Job is gone, and the source holds nothing of the tenant.
-      for (let i = 0; i < 30 && (await sourceHolds(source, schema)); i++) await sleep(1_000);
-      assert.equal(await sourceHolds(source, schema), false, `${source} no longer holds schema ${schema}`);
-      assert.equal(
-        admin(["get", "jobs", "-n", "kamaji-system", "-l", "kamaji.clastix.io/component=migrate", "-o", "name"]),
-        "",
-      );
-    });
+      const done =
+        view.status?.storage?.dataStoreName === target && view.status.kubernetesResources?.version?.status === "Ready";
+      if (done) break;
+      const failed = view.status?.conditions?.find((c) => c.type === "Reconciled" && c.reason === "MigrationFailed");
+      if (failed) throw new Error(`migration failed: ${failed.message}`);
+      if (Date.now() - begin > 600_000)
+        throw new Error(`not moved to ${target} after 600 s: ${JSON.stringify(view.status?.conditions)}`);
+      await sleep(1_000);
+    }
+    await interrupted;
+    const seconds = (Date.now() - begin) / 1000;
+    const after = await payloadDigest();
+    log(
+      `${source} → ${target}: ${seconds.toFixed(1)} s for ${after.count} objects (write during the move: ${refused ? "refused" : "not tried"})`,
+    );
+    assert.ok(sawMigrating, "status Migrating was seen");
+    assert.match(refused, /freezing mode/, "a write during the move was refused by the freeze");
+    assert.equal(after.count, objects, "every object is there, none twice");
+    assert.equal(after.digest, expected, "with its content");
+    await assertWritable(`after-${target}`);
+    // The Job is gone, and the source holds nothing of the tenant.
+    for (let i = 0; i < 30 && (await sourceHolds(source, schema)); i++) await sleep(1_000);
+    assert.equal(await sourceHolds(source, schema), false, `${source} no longer holds schema ${schema}`);
+    assert.equal(migrationJobs(), "");
   }
+
+  const migrationJobs = () =>
+    admin(["get", "jobs", "-n", "kamaji-system", "-l", "kamaji.clastix.io/component=migrate", "-o", "name"]);
+
+  /** Writes work: the per-tenant controller lifts the freeze when it sees Ready (the lag is printed). */
+  async function assertWritable(name: string): Promise<void> {
+    const readyAt = Date.now();
+    for (;;) {
+      try {
+        tenant(["create", "configmap", name, "-n", "payload", "--from-literal=ok=yes"]);
+        break;
+      } catch (error) {
+        if (!/freezing mode/.test((error as Error).message) || Date.now() - readyAt > 30_000) throw error;
+        await sleep(200);
+      }
+    }
+    log(`writes accepted ${((Date.now() - readyAt) / 1000).toFixed(1)} s after Ready`);
+    tenant(["delete", "configmap", name, "-n", "payload"]);
+    assert.equal(
+      tenant(["get", "validatingwebhookconfiguration", "kamaji-freeze", "--ignore-not-found", "-o", "name"]),
+      "",
+    );
+  }
+
+  for (const target of ["postgresql-silver", "mysql-silver", "nats-silver", "default"]) {
+    test(`moves to ${target}: frozen while it moves, every object there after, writes work again, the source is cleaned`, () =>
+      moveTo(target));
+  }
+
+  test("a move whose copy pod and operator are killed halfway resumes and completes", async () => {
+    await moveTo("postgresql-silver", async () => {
+      // The copy's pod as soon as it runs, then the operator.
+      const pod = await waitForOutput(() =>
+        admin(["get", "pods", "-n", "kamaji-system", "-l", "kamaji.clastix.io/component=migrate", "-o", "name"]),
+      );
+      admin(["delete", "-n", "kamaji-system", pod.split("\n")[0] ?? "", "--grace-period=0", "--force"]);
+      log(`killed ${pod.split("\n")[0] ?? ""}`);
+      admin([
+        "delete",
+        "pod",
+        "-n",
+        "kamaji-system",
+        "-l",
+        "app.kubernetes.io/name=kamaji",
+        "--grace-period=0",
+        "--force",
+      ]);
+      log("killed the operator");
+    });
+  });
+
+  test("a move called off before the copy is done rolls back: the tenant stays where it was, the target is cleaned", async () => {
+    const before = await readTcp();
+    const schema = before.status?.storage?.setup?.schema ?? "";
+    admin([
+      "patch",
+      "tcp",
+      tcp,
+      "-n",
+      namespace,
+      "--type=merge",
+      "-p",
+      JSON.stringify({ spec: { dataStore: "mysql-silver" } }),
+    ]);
+    await waitForOutput(migrationJobs);
+    admin([
+      "patch",
+      "tcp",
+      tcp,
+      "-n",
+      namespace,
+      "--type=merge",
+      "-p",
+      JSON.stringify({ spec: { dataStore: "postgresql-silver" } }),
+    ]);
+    const begin = Date.now();
+    for (;;) {
+      const view = await readTcp();
+      if (view.status?.kubernetesResources?.version?.status === "Ready" && migrationJobs() === "") break;
+      if (Date.now() - begin > 180_000) throw new Error(`not back to Ready: ${JSON.stringify(view.status)}`);
+      await sleep(1_000);
+    }
+    const view = await readTcp();
+    assert.equal(view.status?.storage?.dataStoreName, "postgresql-silver", "the tenant stays on its DataStore");
+    const after = await payloadDigest();
+    assert.equal(after.digest, expected);
+    await assertWritable("after-rollback");
+    for (let i = 0; i < 30 && (await sourceHolds("mysql-silver", schema)); i++) await sleep(1_000);
+    assert.equal(await sourceHolds("mysql-silver", schema), false, "the partial copy on the target was removed");
+  });
 });
