@@ -1,7 +1,8 @@
 // The migration's copy engine against the real servers: etcd, and kine in front of PostgreSQL, MariaDB and NATS
 // (each with TLS). 1,000 keys of one tenant (mixed sizes, some under a lease, another tenant's keys beside them)
-// go around etcd → PostgreSQL → MySQL → NATS → etcd; at each hop every key and value is there once, nothing of the
-// other tenant moved, leased keys keep a lease, and the target's revision ends above the source's.
+// travel a circuit through every ordered pair of drivers and each driver to itself; at each hop every key and value is
+// there once, nothing of the other tenant moved, leased keys keep a lease, and the target's revision ends above the
+// source's.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
@@ -32,10 +33,9 @@ describe("tenant copy between datastores", { timeout: 600_000 }, () => {
           description: side,
         })
       : KeyStore.open({ kind: "kine", urls: [`http://${kines.get(side)?.listen ?? ""}`], description: side });
-  const prefixOf = (side: Side) => (side === "etcd" ? "/tenant-a" : "/registry");
 
   /** Every key of the tenant on `side`, relative to its prefix. */
-  async function contents(side: Side, prefix = prefixOf(side)) {
+  async function contents(side: Side, prefix: string) {
     const client = clients.get(side);
     if (client === undefined) throw new Error(`no client for ${side}`);
     const start = Buffer.from(`${prefix}/`);
@@ -116,13 +116,39 @@ describe("tenant copy between datastores", { timeout: 600_000 }, () => {
     ]);
   });
 
-  // Back on etcd the tenant lands under another prefix, beside where it started.
-  const hops: { from: Side; to: Side; sourcePrefix: string; targetPrefix: string }[] = [
-    { from: "etcd", to: "PostgreSQL", sourcePrefix: "/tenant-a", targetPrefix: "/registry" },
-    { from: "PostgreSQL", to: "MySQL", sourcePrefix: "/registry", targetPrefix: "/registry" },
-    { from: "MySQL", to: "NATS", sourcePrefix: "/registry", targetPrefix: "/registry" },
-    { from: "NATS", to: "etcd", sourcePrefix: "/registry", targetPrefix: "/tenant-c" },
+  // Every ordered pair of drivers, and each driver to itself (another prefix: another tenant's place), as one circuit:
+  // each hop copies from where the previous one put the keys, to a prefix of its own.
+  const circuit: Side[] = [
+    "etcd",
+    "etcd",
+    "PostgreSQL",
+    "PostgreSQL",
+    "MySQL",
+    "MySQL",
+    "NATS",
+    "NATS",
+    "etcd",
+    "MySQL",
+    "PostgreSQL",
+    "NATS",
+    "MySQL",
+    "etcd",
+    "NATS",
+    "PostgreSQL",
+    "etcd",
   ];
+  const hops = circuit.slice(1).map((to, index) => ({
+    from: circuit[index] ?? "etcd",
+    to,
+    sourcePrefix: index === 0 ? "/tenant-a" : `/hop-${index}`,
+    targetPrefix: `/hop-${index + 1}`,
+  }));
+
+  test("the circuit holds every ordered pair of drivers once, and each driver to itself", () => {
+    const pairs = new Set(hops.map((hop) => `${hop.from}→${hop.to}`));
+    assert.equal(pairs.size, 16);
+    assert.equal(hops.length, 16);
+  });
 
   for (const { from, to, sourcePrefix, targetPrefix } of hops) {
     test(`${from} → ${to}: every key once with its value, leases kept, the target's revision above the source's`, async () => {
@@ -132,7 +158,7 @@ describe("tenant copy between datastores", { timeout: 600_000 }, () => {
         target: store(to),
         sourcePrefix,
         targetPrefix,
-        sourceName: `${from}-store`,
+        sourceName: `${from}${sourcePrefix}`,
         cleanupPrior: false,
         log: quiet,
       });
@@ -162,27 +188,28 @@ describe("tenant copy between datastores", { timeout: 600_000 }, () => {
       source: store("etcd"),
       target: store("PostgreSQL"),
       sourcePrefix: "/tenant-a",
-      targetPrefix: "/registry",
+      targetPrefix: "/hop-3",
       cleanupPrior: false,
       log: quiet,
     };
-    // PostgreSQL holds the keys of the first hop, whose marker is gone: a prior migration's data.
+    // PostgreSQL holds the keys of the circuit's PostgreSQL → PostgreSQL hop, whose marker is gone: a prior
+    // migration's data.
     await assert.rejects(
       copyTenant({ ...options, sourceName: "another-source" }),
-      /already holds 1000 keys under \/registry\/ \(\/registry\/[^)]*\) that no attempt of this migration left: set the annotation kamaji\.clastix\.io\/cleanup-prior-migration=true/,
+      /already holds 1000 keys under \/hop-3\/ \(\/hop-3\/[^)]*\) that no attempt of this migration left: set the annotation kamaji\.clastix\.io\/cleanup-prior-migration=true/,
     );
     const replaced = await copyTenant({ ...options, sourceName: "another-source", cleanupPrior: true });
     assert.equal(replaced.replaced, 1_000);
-    assert.equal((await contents("PostgreSQL")).size, 1_000);
+    assert.equal((await contents("PostgreSQL", "/hop-3")).size, 1_000);
     // An attempt that stopped halfway: its marker names the same source, so the retry starts over by itself.
     const target = store("PostgreSQL");
     await target.create(
-      Buffer.from("/registry/kamaji.clastix.io/migration"),
+      Buffer.from("/hop-3/kamaji.clastix.io/migration"),
       Buffer.from(JSON.stringify({ source: "etcd-again" })),
     );
     const resumed = await copyTenant({ ...options, sourceName: "etcd-again" });
     assert.equal(resumed.keys, 1_000);
     assert.equal(resumed.replaced, 1_001, "the partial copy and its marker were removed first");
-    assert.equal((await contents("PostgreSQL")).size, 1_000);
+    assert.equal((await contents("PostgreSQL", "/hop-3")).size, 1_000);
   });
 });
