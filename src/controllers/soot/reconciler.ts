@@ -95,6 +95,7 @@ export class SootReconciler implements Reconciler {
       );
     }
     const plan = tenantPlan(tcp, inputs);
+    await Promise.all(plan.removeFirst.map((object) => removeIfOurs(tenant, object)));
     const applied = await Promise.all(
       plan.apply.map((object) =>
         tenant.apply<KubeObject & { data?: Record<string, string> }>(

@@ -39,6 +39,8 @@ export interface TenantPlan {
   readonly apply: readonly KubeObject[];
   /** Deleted when present and labelled as Kamaji's (a user's own object of the same name is left alone). */
   readonly remove: readonly KubeObject[];
+  /** Deleted like `remove`, before anything is applied: the freeze, which would refuse the applies. */
+  readonly removeFirst: readonly KubeObject[];
   /** The tenant moves to another DataStore: only the freeze is applied, nothing else is written meanwhile. */
   readonly frozen: boolean;
 }
@@ -79,7 +81,7 @@ export function atRunningVersion(tcp: TenantControlPlane): TenantControlPlane {
 export function tenantPlan(desired: TenantControlPlane, inputs: TenantInputs): TenantPlan {
   if (desired.status?.kubernetesResources?.version?.status === "Migrating") {
     const freeze = inputs.guard === undefined ? [] : [freezeConfiguration(desired, inputs.guard) as KubeObject];
-    return { apply: freeze, remove: [], frozen: true };
+    return { apply: freeze, remove: [], removeFirst: [], frozen: true };
   }
   const tcp = atRunningVersion(desired);
   const clusterConfiguration = { ...inputs.clusterConfiguration, kubernetesVersion: tcp.spec.kubernetes.version };
@@ -90,7 +92,7 @@ export function tenantPlan(desired: TenantControlPlane, inputs: TenantInputs): T
     ...clusterAdminObjects(),
     ...objectsOf(kubernetesServiceEndpoints(inputs.apiServer)),
   ] as KubeObject[];
-  const remove: KubeObject[] = [freezeObject];
+  const remove: KubeObject[] = [];
   const addons = tcp.spec.addons ?? {};
 
   if (blockedOperations(tcp).length > 0 && inputs.guard !== undefined) {
@@ -121,5 +123,5 @@ export function tenantPlan(desired: TenantControlPlane, inputs: TenantInputs): T
     const stale = staleKonnectivityAgentKind(tcp);
     remove.push({ apiVersion: "apps/v1", kind: stale, metadata: { name, namespace } });
   }
-  return { apply, remove, frozen: false };
+  return { apply, remove, removeFirst: [freezeObject], frozen: false };
 }

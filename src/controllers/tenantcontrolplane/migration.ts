@@ -22,6 +22,7 @@ import {
   migrationTargetAnnotation,
   type MigrationSideConfig,
 } from "../../resources/migration-job.js";
+import { nameLabel } from "../../resources/labels.js";
 import { isNotFound, type KubeObject } from "../../runtime/kube-client.js";
 import { resourceTypes } from "../../runtime/resource-types.js";
 import type { PipelineContext, PipelineStep } from "./context.js";
@@ -196,10 +197,30 @@ async function copying(context: PipelineContext, migration: MigrationContext): P
   );
 }
 
-/** Once the control plane serves from the target: the source's tenant data goes, then the Job. */
+/**
+ * Once the control plane serves from the target and no pod of the source is left: the source's tenant data goes,
+ * then the Job. A replaced API server serves out its shutdown delay after the rollout is complete; removing the
+ * source under it would show its clients (kubelets, controllers) every object deleted.
+ */
 async function finishing(context: PipelineContext, migration: MigrationContext): Promise<void> {
   const served = context.status.kubernetesResources?.version?.status === "Ready";
   if (!served) return;
+  const pods = await context.client.list<KubeObject>(resourceTypes.pod, {
+    namespace: context.tcp.metadata.namespace,
+    labelSelector: `${nameLabel}=${context.names.deployment}`,
+  });
+  const replicas = context.status.kubernetesResources?.deployment?.replicas ?? 0;
+  const leaving = pods.items.filter((pod) => pod.metadata.deletionTimestamp !== undefined);
+  if (leaving.length > 0 || pods.items.length > replicas) {
+    // Still frozen: a write through a replaced API server would land on the source and be lost.
+    const kubernetesResources = (context.status.kubernetesResources ??= {});
+    kubernetesResources.version = { ...kubernetesResources.version, status: "Migrating" };
+    throw new ReconcileProblem(
+      "Migrating",
+      `waiting for ${leaving.length || pods.items.length - replicas} control-plane pod(s) of the source DataStore ${migration.plan.source} to stop before removing its data`,
+      2_000,
+    );
+  }
   const other = migration.other;
   if (other !== undefined) {
     const { schema } = tenantStorageNames(context.tcp, context.connectionConfig.driver);

@@ -133,3 +133,19 @@ test("upgrades: kubeadm-config and the addons follow the version the control pla
   // The TCP itself is not changed.
   assert.equal(tcp.spec.kubernetes.version, "v1.35.8");
 });
+
+test("migrations: while Migrating only the freeze is applied; otherwise the freeze is removed before any apply", () => {
+  const tcp = tenantControlPlaneWith({ addons: { coreDNS: {} } });
+  const guard = { baseUrl: "https://kamaji-webhook-service.kamaji-system.svc:443", caBundlePem: "CA" };
+  tcp.status = { kubernetesResources: { version: { status: "Migrating" } } };
+  const frozen = tenantPlan(tcp, { ...inputs, guard });
+  assert.equal(frozen.frozen, true);
+  assert.deepEqual(ids(frozen.apply), ["ValidatingWebhookConfiguration//kamaji-freeze"]);
+  assert.deepEqual(frozen.remove, []);
+  tcp.status = { kubernetesResources: { version: { status: "Ready" } } };
+  const thawed = tenantPlan(tcp, { ...inputs, guard });
+  assert.equal(thawed.frozen, false);
+  // The freeze would refuse the applies (system:masters included): it goes first.
+  assert.deepEqual(ids(thawed.removeFirst), ["ValidatingWebhookConfiguration//kamaji-freeze"]);
+  assert.ok(!ids(thawed.apply).includes("ValidatingWebhookConfiguration//kamaji-freeze"));
+});
