@@ -71,7 +71,10 @@ test("by default the lowest supported version is the project's", () => {
   const lowest = new SemVer(lowestSupportedVersion.replace(/^v/, ""));
   const previous = `v${lowest.major}.${lowest.minor - 1}.9`;
   assert.equal(validateVersionOnCreate(atVersion(lowestSupportedVersion)), undefined);
-  assert.match(validateVersionOnCreate(atVersion(previous))?.message ?? "", /is not supported: the supported versions are/);
+  assert.match(
+    validateVersionOnCreate(atVersion(previous))?.message ?? "",
+    /is not supported: the supported versions are/,
+  );
 });
 
 test("update: an unchanged version is not checked again (an object older than the range can still be edited)", () => {

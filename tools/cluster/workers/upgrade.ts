@@ -141,4 +141,3 @@ async function upgrade(clusterDir: string, options: UpgradeOptions): Promise<Upg
 
 export const upgradeWorkers = (clusterDir: string, options: UpgradeOptions): Promise<UpgradedWorker[]> =>
   withWorkersLock(clusterDir, () => upgrade(clusterDir, options));
-
