@@ -56,6 +56,8 @@ async function kubeadmUpgradeNode(worker: WorkerState, version: string): Promise
     // The machine's own kubelet settings (cgroupfs driver, ...), as at join: kubeadm rewrites the configuration.
     "--patches",
     kubeadmPatchesDir(worker),
+    // This host has cgroup v1 only: kubeadm v1.35+ makes that a preflight error (the patches set failCgroupV1: false).
+    "--ignore-preflight-errors=SystemVerification",
     "-v=1",
   ];
   const path = `${binDir("kubernetes", worker.kubernetesVersion)}:${process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"}`;
