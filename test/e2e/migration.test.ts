@@ -1,5 +1,6 @@
 // Live migration of a tenant between DataStores of every driver, on the node tier: etcd (the chart's) → PostgreSQL →
-// MySQL (MariaDB) → NATS → etcd, with the servers started by this test inside the node's network namespace. Before
+// MySQL (MariaDB) → NATS → etcd, then etcd → PostgreSQL → another PostgreSQL (same driver, upstream's
+// tcp_migration), with the servers started by this test inside the node's network namespace. Before
 // the first move the tenant holds 1,000 objects of mixed kinds; after each move every one of them is there with its
 // content, none twice. During each move the tenant is frozen (kamaji-freeze refuses writes, status Migrating); after
 // it writes work again, the freeze and the Job are gone, and the source no longer holds the tenant's data.
@@ -16,7 +17,15 @@ import { loadState, type ClusterState } from "../../tools/cluster/state.js";
 import { waitForTenantReady, writeTenantKubeconfig } from "../../tools/demo/tenant.js";
 import { installKamaji, kubectl, kubectlApply } from "../../tools/install/install.js";
 import { binary, kubernetesBinary, versions } from "../../tools/upstream.js";
-import { kineDataStore, serverOf, sqlQuery, startKineServers, type KineServers } from "../helpers/kine-servers.js";
+import {
+  kineDataStore,
+  serverOf,
+  sqlQuery,
+  startKineServers,
+  type KineServer,
+  type KineServers,
+} from "../helpers/kine-servers.js";
+import { startTestPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { chartEtcdctl, nodeTierSkipReason, reuseCluster } from "../helpers/node-tier-e2e.js";
 import { kubectlAsync } from "../helpers/tenant-probes.js";
 
@@ -46,6 +55,7 @@ describe("live migration between DataStores of every driver", { skip, timeout: 3
   let dir: string;
   let started = false;
   let servers: KineServers = new Map();
+  let gold: TestPostgres | undefined;
   let tenantKubeconfig = "";
   let expected = "";
   const admin = (args: string[], input?: string) => kubectl(args, state.kubeconfig, input);
@@ -75,13 +85,18 @@ describe("live migration between DataStores of every driver", { skip, timeout: 3
     state = running ?? (await startCluster(dir, "node", log)).state;
     started = true;
     servers = await startKineServers({ netns: nodeTierDefaults.netns, listenAddress: nodeTierDefaults.nodeAddress });
+    // A second PostgreSQL server: a move between two DataStores of the same driver (upstream's tcp_migration).
+    gold = await startTestPostgres({ netns: nodeTierDefaults.netns, listenAddress: nodeTierDefaults.nodeAddress });
     await installKamaji(state, { progress: log });
     kubectlApply(
       JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } }),
       state.kubeconfig,
     );
-    for (const [driver, server] of servers) {
-      const { secret, dataStore } = kineDataStore(`${driver.toLowerCase()}-silver`, driver, server);
+    const dataStores = [...servers].map(([driver, server]) =>
+      kineDataStore(`${driver.toLowerCase()}-silver`, driver, server),
+    );
+    dataStores.push(kineDataStore("postgresql-gold", "PostgreSQL", goldServer()));
+    for (const { secret, dataStore } of dataStores) {
       kubectlApply(JSON.stringify(secret), state.kubeconfig);
       kubectlApply(JSON.stringify(dataStore), state.kubeconfig);
     }
@@ -135,10 +150,18 @@ describe("live migration between DataStores of every driver", { skip, timeout: 3
     if (reuseCluster) {
       admin(["delete", "namespace", namespace, "--wait=true", "--timeout=120s"]);
       for (const driver of servers.keys()) admin(["delete", "datastore", `${driver.toLowerCase()}-silver`]);
+      admin(["delete", "datastore", "postgresql-gold"]);
     }
-    await Promise.allSettled([...servers.values()].map((s) => s.stop()));
+    await Promise.allSettled([...[...servers.values()].map((s) => s.stop()), gold?.stop()]);
     if (!reuseCluster) await stopCluster(dir, log);
   });
+
+  /** The second PostgreSQL as the DataStore helpers take a server. */
+  const goldServer = (): KineServer => {
+    if (gold === undefined) throw new Error("the second PostgreSQL did not start");
+    const { endpoint, caPem, adminUser, adminPassword } = gold;
+    return { endpoint, caPem, user: adminUser, password: adminPassword, stop: () => Promise.resolve() };
+  };
 
   /** Resolves with `read()`'s output once it is not empty (a minute at most). */
   const waitForOutput = async (read: () => string): Promise<string> => {
@@ -155,6 +178,10 @@ describe("live migration between DataStores of every driver", { skip, timeout: 3
   const sourceHolds = async (dataStore: string, schema: string): Promise<boolean> => {
     if (dataStore === "default") {
       return chartEtcdctl(state)(["get", "--prefix", "--keys-only", "--limit=1", `/${schema}/`]).trim() !== "";
+    }
+    if (dataStore === "postgresql-gold") {
+      const rows = await sqlQuery("PostgreSQL", goldServer(), "SELECT 1 FROM pg_database WHERE datname = $1", [schema]);
+      return rows.length > 0;
     }
     if (dataStore === "postgresql-silver") {
       const rows = await sqlQuery(
@@ -266,6 +293,31 @@ describe("live migration between DataStores of every driver", { skip, timeout: 3
     test(`moves to ${target}: frozen while it moves, every object there after, writes work again, the source is cleaned`, () =>
       moveTo(target));
   }
+
+  test("between two PostgreSQL DataStores (same driver): a watch resumed from before the move is told to list again", async () => {
+    // A resourceVersion a client holds from before the move (the tenant runs on etcd here).
+    const list = JSON.parse(tenant(["get", "--raw", "/api/v1/namespaces/payload/configmaps?limit=1"])) as {
+      metadata: { resourceVersion: string };
+    };
+    await moveTo("postgresql-silver");
+    await moveTo("postgresql-gold");
+    let watched: string;
+    try {
+      watched = tenant([
+        "get",
+        "--raw",
+        `/api/v1/namespaces/payload/configmaps?watch=true&resourceVersion=${list.metadata.resourceVersion}&timeoutSeconds=5`,
+      ]);
+    } catch (error) {
+      watched = (error as Error).message; // an HTTP 410 answer instead of an ERROR event
+    }
+    log(`a watch from resourceVersion ${list.metadata.resourceVersion} (before the moves): ${watched.slice(0, 240)}`);
+    assert.match(
+      watched,
+      /"code":\s*410|\(Expired\)|too old resource version/,
+      "410 Gone: the client lists again, no change missed or replayed",
+    );
+  });
 
   test("a move whose copy pod and operator are killed halfway resumes and completes", async () => {
     await moveTo("postgresql-silver", async () => {
