@@ -31,13 +31,23 @@ function importedDigests(address: string): Map<string, string> {
   return digests;
 }
 
-/** Imports each image unless containerd already has it with the same manifest. Returns the names imported. */
+/**
+ * Imports each image unless containerd already has it with the same manifest. Returns the names imported. A name
+ * listed twice is imported once (two concurrent imports of one image make the second fail with "already exists");
+ * the same name with different content is an error.
+ */
 export async function importImages(address: string, specs: ImageSpec[]): Promise<string[]> {
   const present = importedDigests(address);
   const imports: Promise<string>[] = [];
+  const planned = new Map<string, string>();
   for (const spec of specs) {
     const { archive, digest } = await archiveFor(spec);
-    if (present.get(spec.name) === digest) continue;
+    const twin = planned.get(spec.name);
+    if (twin !== undefined && twin !== digest) {
+      throw new Error(`image ${spec.name} is listed twice with different content (${twin}, ${digest})`);
+    }
+    if (twin !== undefined || present.get(spec.name) === digest) continue;
+    planned.set(spec.name, digest);
     // Concurrently and without blocking the event loop, so callers can start other things meanwhile.
     imports.push(
       promisify(execFile)("ctr", ["--address", address, "-n", "k8s.io", "images", "import", archive]).then(
