@@ -18,6 +18,19 @@ export interface DataStoreConnectionConfig {
   readonly basicAuth?: { readonly username: string; readonly password: string };
 }
 
+/** A client's TLS material from a DataStore's: its CA, and its client certificate when it has one. */
+export function clientTlsOf(tls: NonNullable<DataStoreConnectionConfig["tls"]>): {
+  caPem: string;
+  certificatePem?: string;
+  privateKeyPem?: string;
+} {
+  return {
+    caPem: tls.certificateAuthorityPem,
+    ...(tls.clientCertificatePem === undefined ? {} : { certificatePem: tls.clientCertificatePem }),
+    ...(tls.clientKeyPem === undefined ? {} : { privateKeyPem: tls.clientKeyPem }),
+  };
+}
+
 /** What one tenant owns on a DataStore: a database / key prefix / bucket (`schema`) and a user. */
 export interface TenantStorage {
   readonly schema: string;

@@ -4,7 +4,7 @@
 import type { DataStore, TenantControlPlane } from "../api/v1alpha1/kinds.js";
 import { tenantClient } from "../controllers/soot/tenant-connection.js";
 import { resolveConnectionConfig } from "../datastore/connection-config.js";
-import type { DataStoreConnectionConfig } from "../datastore/driver.js";
+import { clientTlsOf, type DataStoreConnectionConfig } from "../datastore/driver.js";
 import { migrationKinePorts, type MigrationSide } from "../resources/migration-job.js";
 import { resourceNames } from "../resources/names.js";
 import { KubeApiError, type KubeClient, type KubeObject } from "../runtime/kube-client.js";
@@ -53,15 +53,7 @@ function openStore(side: MigrationSide, config: DataStoreConnectionConfig): KeyS
   return KeyStore.open({
     kind: "etcd",
     urls: config.endpoints.map((endpoint) => `https://${endpoint}`),
-    ...(tls === undefined
-      ? {}
-      : {
-          tls: {
-            caPem: tls.certificateAuthorityPem,
-            ...(tls.clientCertificatePem === undefined ? {} : { certificatePem: tls.clientCertificatePem }),
-            ...(tls.clientKeyPem === undefined ? {} : { privateKeyPem: tls.clientKeyPem }),
-          },
-        }),
+    ...(tls === undefined ? {} : { tls: clientTlsOf(tls) }),
     description,
   });
 }

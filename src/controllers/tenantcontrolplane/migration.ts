@@ -13,7 +13,12 @@
 import type { V1Job } from "@kubernetes/client-node";
 import type { Json } from "../../api/k8s-types.js";
 import type { TenantControlPlane } from "../../api/v1alpha1/kinds.js";
-import type { DataStoreConnection, DataStoreConnectionConfig, TenantStorage } from "../../datastore/driver.js";
+import {
+  clientTlsOf,
+  type DataStoreConnection,
+  type DataStoreConnectionConfig,
+  type TenantStorage,
+} from "../../datastore/driver.js";
 import {
   buildMigrationJob,
   buildMigrationSecret,
@@ -107,15 +112,7 @@ function sideConfig(config: DataStoreConnectionConfig, storage: TenantStorage): 
     schema: storage.schema,
     user: nats?.username ?? storage.user,
     password: nats?.password ?? storage.password,
-    ...(tls === undefined
-      ? {}
-      : {
-          tls: {
-            caPem: tls.certificateAuthorityPem,
-            ...(tls.clientCertificatePem === undefined ? {} : { certificatePem: tls.clientCertificatePem }),
-            ...(tls.clientKeyPem === undefined ? {} : { privateKeyPem: tls.clientKeyPem }),
-          },
-        }),
+    ...(tls === undefined ? {} : { tls: clientTlsOf(tls) }),
   };
 }
 

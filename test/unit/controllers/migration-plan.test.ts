@@ -6,7 +6,11 @@ import {
   targetStorageNames,
   type Job,
 } from "../../../src/controllers/tenantcontrolplane/migration.js";
-import { buildMigrationJob, migrationSecretData } from "../../../src/resources/migration-job.js";
+import {
+  buildMigrationJob,
+  migrationSecretData,
+  type MigrationJobInput,
+} from "../../../src/resources/migration-job.js";
 import { tenantControlPlaneWith } from "../resources/fixtures.js";
 
 const job = (source: string, target: string, complete = false) => ({ source, target, complete });
@@ -38,25 +42,29 @@ test("migration plan: finishing once the tenant runs on the target, cancelled wh
   });
 });
 
+/** A migration from the etcd DataStore `default` to the PostgreSQL DataStore `pg`. */
+const jobInput = (overrides: Partial<MigrationJobInput> = {}): MigrationJobInput => ({
+  tcp: { namespace: "ns", name: "t", uid: "u-1" },
+  namespace: "kamaji-system",
+  image: "kamaji.local/kamaji:v1",
+  kineImage: "docker.io/rancher/kine:v0.17.5",
+  imagePullPolicy: "IfNotPresent",
+  serviceAccountName: "kamaji",
+  source: { dataStore: "default", driver: "etcd", connectionString: "", schema: "s", user: "u", password: "" },
+  target: {
+    dataStore: "pg",
+    driver: "PostgreSQL",
+    connectionString: "10.0.0.2:5432",
+    schema: "s",
+    user: "u",
+    password: "p",
+  },
+  cleanupPriorMigration: false,
+  ...overrides,
+});
+
 test("jobView reads the move and the outcome from the Job", () => {
-  const built = buildMigrationJob({
-    tcp: { namespace: "ns", name: "t", uid: "u-1" },
-    namespace: "kamaji-system",
-    image: "kamaji.local/kamaji:v1",
-    kineImage: "docker.io/rancher/kine:v0.17.5",
-    imagePullPolicy: "IfNotPresent",
-    serviceAccountName: "kamaji",
-    source: { dataStore: "default", driver: "etcd", connectionString: "", schema: "s", user: "u", password: "" },
-    target: {
-      dataStore: "pg",
-      driver: "PostgreSQL",
-      connectionString: "10.0.0.2:5432",
-      schema: "s",
-      user: "u",
-      password: "p",
-    },
-    cleanupPriorMigration: false,
-  }) as Job;
+  const built = buildMigrationJob(jobInput()) as Job;
   assert.deepEqual(jobView(built), { source: "default", target: "pg", complete: false });
   built.status = {
     conditions: [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded", message: "too many" }],
@@ -67,33 +75,11 @@ test("jobView reads the move and the outcome from the Job", () => {
 });
 
 test("the Job runs upstream's subcommand and flags, with a kine sidecar only for the kine side", () => {
-  const input = {
-    tcp: { namespace: "ns", name: "t", uid: "u-1" },
-    namespace: "kamaji-system",
-    image: "kamaji.local/kamaji:v1",
-    kineImage: "docker.io/rancher/kine:v0.17.5",
-    imagePullPolicy: "IfNotPresent",
-    serviceAccountName: "kamaji",
-    source: {
-      dataStore: "default",
-      driver: "etcd" as const,
-      connectionString: "",
-      schema: "s",
-      user: "u",
-      password: "",
-    },
-    target: {
-      dataStore: "pg",
-      driver: "PostgreSQL" as const,
-      connectionString: "10.0.0.2:5432",
-      schema: "s",
-      user: "u",
-      password: "p",
-      tls: { caPem: "CA" },
-    },
+  const input = jobInput({
+    target: { ...jobInput().target, tls: { caPem: "CA" } },
     cleanupPriorMigration: true,
     timeout: "10m",
-  };
+  });
   const built = buildMigrationJob(input);
   assert.equal(built.metadata?.name, "migrate-u-1");
   const spec = JSON.parse(JSON.stringify(built.spec?.template.spec)) as {
