@@ -7,6 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { createKamajiManager, type KamajiManager } from "../../src/controllers/setup.js";
 import { CA_VALIDITY_MS, LEAF_VALIDITY_MS } from "../../src/pki/index.js";
 import { KubeClient } from "../../src/runtime/kube-client.js";
+import type { Condition } from "../../src/runtime/conditions.js";
 import { createLogger } from "../../src/runtime/logger.js";
 import { resourceTypes } from "../../src/runtime/resource-types.js";
 import { waitFor } from "../../tools/cluster/wait.js";
@@ -351,7 +352,7 @@ export function waitReconciled(env: OperatorEnvironment, name: string, namespace
   );
 }
 
-export function waitCondition(
+export async function waitCondition(
   env: OperatorEnvironment,
   name: string,
   namespace: string,
@@ -359,15 +360,20 @@ export function waitCondition(
   reason?: string,
   timeoutMs = 60_000,
 ) {
-  return waitFor(
-    `TenantControlPlane ${namespace}/${name} condition Reconciled=${status}${reason ? ` (${reason})` : ""}`,
-    async () => {
-      const tcp = await getTcp(env, name, namespace);
-      const condition = tcp?.status?.conditions?.find((c: { type: string }) => c.type === "Reconciled");
-      return condition?.status === status && (reason === undefined || condition.reason === reason)
-        ? condition
-        : undefined;
-    },
-    timeoutMs,
-  );
+  let last: Condition | undefined;
+  try {
+    return await waitFor(
+      `TenantControlPlane ${namespace}/${name} condition Reconciled=${status}${reason ? ` (${reason})` : ""}`,
+      async () => {
+        const tcp = await getTcp(env, name, namespace);
+        last = tcp?.status?.conditions?.find((c: Condition) => c.type === "Reconciled");
+        return last?.status === status && (reason === undefined || last.reason === reason) ? last : undefined;
+      },
+      timeoutMs,
+    );
+  } catch (error) {
+    // What the TCP said last tells a stuck reconcile from a wrong one.
+    const seen = last === undefined ? "none" : JSON.stringify(last);
+    throw new Error(`${(error as Error).message}; last Reconciled condition seen: ${seen}`, { cause: error });
+  }
 }

@@ -137,7 +137,9 @@ export async function probeCounts(
 }
 
 export const trafficSummary = (name: string, counts: TrafficCounts): string =>
-  `${name}: ${counts.ok} ok, ${counts.failed} failed (${counts.retried} sent again on a closed connection) in ${counts.seconds.toFixed(0)} s (${(counts.ok / counts.seconds).toFixed(1)}/s)`;
+  `${name}: ${counts.ok} ok, ${counts.failed} failed in ${counts.seconds.toFixed(0)} s (${(counts.ok / counts.seconds).toFixed(1)}/s); ` +
+  `sent again: ${counts.resentOnClosedConnection} on a closed connection, ${counts.resentAfterRetryAfter} after Retry-After` +
+  (counts.retryAfterAnswers.length > 0 ? ` (first: ${counts.retryAfterAnswers[0] ?? ""})` : "");
 
 /** No failed read, at 10 reads a second or more. */
 export function assertCleanTraffic(name: string, counts: TrafficCounts): void {
