@@ -5,6 +5,9 @@
 // content, none twice. During each move the tenant is frozen (kamaji-freeze refuses writes, status Migrating); after
 // it writes work again, the freeze and the Job are gone, and the source no longer holds the tenant's data.
 // Upstream's tcp_migration scenario, across drivers. KAMAJI_E2E_REUSE_CLUSTER=1 reuses the development cluster.
+// The CI subset (the default) leaves out the first circuit: etcd → PostgreSQL → PostgreSQL (a watch across both),
+// then the interrupted move and the rollback. KAMAJI_E2E_MIGRATION=all (`npm run test:migration`) runs everything;
+// test/integration/tenant-copy.test.ts copies between every ordered pair of drivers in CI.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { mkdtempSync } from "node:fs";
@@ -40,6 +43,7 @@ const log = (message: string) => {
 const namespace = "e2e-migration";
 const tcp = "mover";
 const objects = 1_000;
+const everyDriver = process.env.KAMAJI_E2E_MIGRATION === "all";
 
 interface TcpView {
   metadata: { uid: string };
@@ -50,7 +54,10 @@ interface TcpView {
   };
 }
 
-describe("live migration between DataStores of every driver", { skip, timeout: 3_600_000 }, () => {
+const title = everyDriver
+  ? "every driver"
+  : "etcd and PostgreSQL (the CI subset; KAMAJI_E2E_MIGRATION=all for every driver)";
+describe(`live migration between DataStores of ${title}`, { skip, timeout: 3_600_000 }, () => {
   let state: ClusterState;
   let dir: string;
   let started = false;
@@ -289,7 +296,8 @@ describe("live migration between DataStores of every driver", { skip, timeout: 3
     );
   }
 
-  for (const target of ["postgresql-silver", "mysql-silver", "nats-silver", "default"]) {
+  const circuit = everyDriver ? ["postgresql-silver", "mysql-silver", "nats-silver", "default"] : [];
+  for (const target of circuit) {
     test(`moves to ${target}: frozen while it moves, every object there after, writes work again, the source is cleaned`, () =>
       moveTo(target));
   }
