@@ -3,6 +3,7 @@
 import { writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { kubectl } from "../cluster/kubectl.js";
+import { kamajiNamespace } from "../install/install.js";
 
 interface TenantStatus {
   status?: {
@@ -32,17 +33,37 @@ function describe(tenant: TenantStatus): string {
   return `${version}${problem}`;
 }
 
-/** What a user would look at next: the TCP's events and its pods. */
+/**
+ * What a user would look at next: the TCP's conditions, its events and pods, and what the operator logged about it
+ * (the operator pod of the charts).
+ */
 function diagnostics(tenant: TenantRef, kubeconfig: string): string {
-  const events = kubectl(
-    ["get", "events", "-n", tenant.namespace, "--field-selector", `involvedObject.name=${tenant.name}`],
-    kubeconfig,
-  );
-  const pods = kubectl(
-    ["get", "pods", "-n", tenant.namespace, "-l", `kamaji.clastix.io/name=${tenant.name}`],
-    kubeconfig,
-  );
-  return `events:\n${events}\npods:\n${pods}`;
+  const attempt = (args: string[]) => {
+    try {
+      return kubectl(args, kubeconfig);
+    } catch (error) {
+      return `(kubectl ${args.slice(0, 2).join(" ")} failed: ${(error as Error).message.split("\n")[0]})`;
+    }
+  };
+  const conditions = (readTenant(tenant, kubeconfig).status?.conditions ?? [])
+    .map((c) => `${c.type}=${c.status} ${c.reason ?? ""}: ${c.message ?? ""}`)
+    .join("\n");
+  const events = attempt([
+    "get",
+    "events",
+    "-n",
+    tenant.namespace,
+    "--field-selector",
+    `involvedObject.name=${tenant.name}`,
+  ]);
+  const pods = attempt(["get", "pods", "-n", tenant.namespace, "-l", `kamaji.clastix.io/name=${tenant.name}`]);
+  const key = `${tenant.namespace}/${tenant.name}`;
+  const operatorLog = attempt(["logs", "-n", kamajiNamespace, "-l", "app.kubernetes.io/name=kamaji", "--tail=5000"])
+    .split("\n")
+    .filter((line) => line.includes(key) || line.includes(`"${tenant.name}"`))
+    .slice(-40)
+    .join("\n");
+  return `conditions:\n${conditions}\nevents:\n${events}\npods:\n${pods}\noperator log about ${key} (last 40 lines):\n${operatorLog}`;
 }
 
 export async function waitForTenantReady(
