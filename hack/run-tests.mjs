@@ -1,6 +1,6 @@
 // Runs node:test over every *.test.ts file under the given directories (Node 20's --test does not expand globs).
 // Each argument is a lane: directories joined by commas, whose files run one at a time. Lanes run side by side
-// (`test/unit,test/integration test/e2e`: the end-to-end suites, which share the node tier's fixed network
+// (`test/e2e test/unit,test/integration`: the end-to-end suites, which share the node tier's fixed network
 // namespace, run in one lane while the unit and integration tests, on loopback only, run in the other). The first
 // lane streams its output; the others' output is printed whole, between two lines of the first, when they end.
 import { readdirSync, existsSync } from "node:fs";

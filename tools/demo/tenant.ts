@@ -37,7 +37,7 @@ function describe(tenant: TenantStatus): string {
  * What a user would look at next: the TCP's conditions, its events and pods, and what the operator logged about it
  * (the operator pod of the charts).
  */
-function diagnostics(tenant: TenantRef, kubeconfig: string): string {
+function diagnostics(tenant: TenantRef, current: TenantStatus, kubeconfig: string): string {
   const attempt = (args: string[]) => {
     try {
       return kubectl(args, kubeconfig);
@@ -45,7 +45,7 @@ function diagnostics(tenant: TenantRef, kubeconfig: string): string {
       return `(kubectl ${args.slice(0, 2).join(" ")} failed: ${(error as Error).message.split("\n")[0]})`;
     }
   };
-  const conditions = (readTenant(tenant, kubeconfig).status?.conditions ?? [])
+  const conditions = (current.status?.conditions ?? [])
     .map((c) => `${c.type}=${c.status} ${c.reason ?? ""}: ${c.message ?? ""}`)
     .join("\n");
   const events = attempt([
@@ -85,7 +85,7 @@ export async function waitForTenantReady(
     if (Date.now() - begin > timeoutMs) {
       throw new Error(
         `tenant ${tenant.namespace}/${tenant.name} not Ready after ${timeoutMs / 1000} s: ${line}\n` +
-          diagnostics(tenant, kubeconfig),
+          diagnostics(tenant, current, kubeconfig),
       );
     }
     await sleep(1_000);
